@@ -1,0 +1,181 @@
+/**
+ * The only code that reads and writes integers. Byte order is always in the name:
+ * TPM commands and responses are big-endian (facts §2.1, §3.1); event logs, the TXT heap
+ * and the SLRT are little-endian (facts §6).
+ */
+
+export function u16be(b: Uint8Array, off: number): number {
+  return ((b[off] ?? 0) << 8) | (b[off + 1] ?? 0);
+}
+export function u32be(b: Uint8Array, off: number): number {
+  return (((b[off] ?? 0) << 24) >>> 0) + (((b[off + 1] ?? 0) << 16) | ((b[off + 2] ?? 0) << 8) | (b[off + 3] ?? 0));
+}
+export function u16le(b: Uint8Array, off: number): number {
+  return (b[off] ?? 0) | ((b[off + 1] ?? 0) << 8);
+}
+export function u32le(b: Uint8Array, off: number): number {
+  return ((b[off] ?? 0) | ((b[off + 1] ?? 0) << 8) | ((b[off + 2] ?? 0) << 16)) + (((b[off + 3] ?? 0) << 24) >>> 0);
+}
+export function u64le(b: Uint8Array, off: number): bigint {
+  return BigInt(u32le(b, off)) | (BigInt(u32le(b, off + 4)) << 32n);
+}
+
+export function putU16be(b: Uint8Array, off: number, v: number): void {
+  b[off] = (v >>> 8) & 0xff;
+  b[off + 1] = v & 0xff;
+}
+export function putU32be(b: Uint8Array, off: number, v: number): void {
+  b[off] = (v >>> 24) & 0xff;
+  b[off + 1] = (v >>> 16) & 0xff;
+  b[off + 2] = (v >>> 8) & 0xff;
+  b[off + 3] = v & 0xff;
+}
+export function putU16le(b: Uint8Array, off: number, v: number): void {
+  b[off] = v & 0xff;
+  b[off + 1] = (v >>> 8) & 0xff;
+}
+export function putU32le(b: Uint8Array, off: number, v: number): void {
+  b[off] = v & 0xff;
+  b[off + 1] = (v >>> 8) & 0xff;
+  b[off + 2] = (v >>> 16) & 0xff;
+  b[off + 3] = (v >>> 24) & 0xff;
+}
+export function putU64le(b: Uint8Array, off: number, v: bigint): void {
+  putU32le(b, off, Number(v & 0xffffffffn));
+  putU32le(b, off + 4, Number((v >> 32n) & 0xffffffffn));
+}
+
+/** Growable big-endian writer used to build TPM responses. */
+export class BeWriter {
+  private buf: Uint8Array;
+  private len = 0;
+  constructor(initial = 64) {
+    this.buf = new Uint8Array(initial);
+  }
+  private ensure(n: number): void {
+    if (this.len + n <= this.buf.length) return;
+    let cap = this.buf.length * 2;
+    while (cap < this.len + n) cap *= 2;
+    const next = new Uint8Array(cap);
+    next.set(this.buf.subarray(0, this.len));
+    this.buf = next;
+  }
+  u8(v: number): this {
+    this.ensure(1);
+    this.buf[this.len++] = v & 0xff;
+    return this;
+  }
+  u16(v: number): this {
+    this.ensure(2);
+    putU16be(this.buf, this.len, v);
+    this.len += 2;
+    return this;
+  }
+  u32(v: number): this {
+    this.ensure(4);
+    putU32be(this.buf, this.len, v);
+    this.len += 4;
+    return this;
+  }
+  bytes(v: Uint8Array): this {
+    this.ensure(v.length);
+    this.buf.set(v, this.len);
+    this.len += v.length;
+    return this;
+  }
+  /** TPM2B: u16 size then the bytes. */
+  sized16(v: Uint8Array): this {
+    return this.u16(v.length).bytes(v);
+  }
+  get length(): number {
+    return this.len;
+  }
+  /** Overwrite a u32 at an earlier position (e.g. paramSize once the body is known). */
+  patchU32(off: number, v: number): this {
+    putU32be(this.buf, off, v);
+    return this;
+  }
+  finish(): Uint8Array {
+    return this.buf.slice(0, this.len);
+  }
+}
+
+/** Growable little-endian writer used to build event-log records. */
+export class LeWriter {
+  private buf: Uint8Array;
+  private len = 0;
+  constructor(initial = 64) {
+    this.buf = new Uint8Array(initial);
+  }
+  private ensure(n: number): void {
+    if (this.len + n <= this.buf.length) return;
+    let cap = this.buf.length * 2;
+    while (cap < this.len + n) cap *= 2;
+    const next = new Uint8Array(cap);
+    next.set(this.buf.subarray(0, this.len));
+    this.buf = next;
+  }
+  u8(v: number): this {
+    this.ensure(1);
+    this.buf[this.len++] = v & 0xff;
+    return this;
+  }
+  u16(v: number): this {
+    this.ensure(2);
+    putU16le(this.buf, this.len, v);
+    this.len += 2;
+    return this;
+  }
+  u32(v: number): this {
+    this.ensure(4);
+    putU32le(this.buf, this.len, v);
+    this.len += 4;
+    return this;
+  }
+  u64(v: bigint): this {
+    this.ensure(8);
+    putU64le(this.buf, this.len, v);
+    this.len += 8;
+    return this;
+  }
+  bytes(v: Uint8Array): this {
+    this.ensure(v.length);
+    this.buf.set(v, this.len);
+    this.len += v.length;
+    return this;
+  }
+  get length(): number {
+    return this.len;
+  }
+  finish(): Uint8Array {
+    return this.buf.slice(0, this.len);
+  }
+}
+
+export function toHex(b: Uint8Array): string {
+  return Buffer.from(b.buffer, b.byteOffset, b.byteLength).toString('hex');
+}
+export function fromHex(h: string): Uint8Array {
+  const clean = h.replace(/[\s:]/g, '');
+  if (clean.length % 2 !== 0 || !/^[0-9a-fA-F]*$/.test(clean)) throw new RangeError(`not a hex string: ${h.slice(0, 32)}`);
+  return new Uint8Array(Buffer.from(clean, 'hex'));
+}
+export function concatBytes(...parts: Uint8Array[]): Uint8Array {
+  let n = 0;
+  for (const p of parts) n += p.length;
+  const out = new Uint8Array(n);
+  let o = 0;
+  for (const p of parts) {
+    out.set(p, o);
+    o += p.length;
+  }
+  return out;
+}
+export function bytesEqual(a: Uint8Array, b: Uint8Array): boolean {
+  if (a.length !== b.length) return false;
+  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
+  return true;
+}
+export function filled(n: number, v: number): Uint8Array {
+  return new Uint8Array(n).fill(v);
+}
