@@ -1,0 +1,268 @@
+/**
+ * TCG PC Client crypto-agile event-log writer (TCG PC Client PFP §10.2.2 TCG_PCR_EVENT2,
+ * §10.4.5.1 Spec ID Event03), as the Xen series writes it on TPM 2.0 (facts §6(b), §3.7), plus the
+ * TXT heap HEAP_EVENT_LOG_POINTER_ELEMENT2_1 through which Xen finds it (facts §6(c)).
+ * Writes are bounded by the SLRT log size; an entry that does not fit is not written (§6(e)).
+ */
+import { LeWriter, fromHex, putU32le, putU64le, toHex } from '../bytes/index.js';
+import { EV } from './constants.js';
+import { MAX_WRITER_LOG_BYTES } from './limits.js';
+import { SPEC_ID, bankOf, encodeSpecIdEvent03, toAlgorithmSize, type AlgorithmSize, type BankSpec } from './spec-id.js';
+
+/** TCG_PCR_EVENT (SHA-1 layout) used for the header record. */
+export const TCG_PCR_EVENT = {
+  HEADER_SIZE: 32,
+  DIGEST_SIZE: 20,
+} as const;
+
+/** HEAP_EVENT_LOG_POINTER_ELEMENT2_1 (facts §6(c)). */
+export const EVENT_LOG_POINTER2_1 = {
+  SIZE: 20,
+  OFF_PHYSICAL_ADDRESS: 0,
+  OFF_ALLOCATED_EVENT_CONTAINER_SIZE: 8,
+  OFF_FIRST_RECORD_OFFSET: 12,
+  OFF_NEXT_RECORD_OFFSET: 16,
+  /** OsSinitData extended element type (HEAP_EXTDATA_TYPE_EVENT_LOG_POINTER2_1). */
+  HEAP_EXTDATA_TYPE: 8,
+} as const;
+
+export const TCG2_DEFAULT_SIZE = 32768;
+
+/** OneDigest placeholder (TXT SDG; Xen for banks it does not hash in software): 0x01 then zeros. */
+export function oneDigest(size: number): Uint8Array {
+  const d = new Uint8Array(size);
+  d[0] = 0x01;
+  return d;
+}
+
+export interface Tcg2EventInput {
+  pcr: number;
+  type: number;
+  /** One digest per header bank, in header order, or keyed by bank name. Every header bank is required. */
+  digests: readonly Uint8Array[] | Partial<Record<string, Uint8Array>>;
+  data: Uint8Array;
+}
+
+export interface Tcg2WrittenEvent {
+  index: number;
+  /** Offset of the record from the log start. */
+  offset: number;
+  pcr: number;
+  type: number;
+  /** Digests in header order. */
+  digests: { algorithmId: number; digest: Uint8Array }[];
+  data: Uint8Array;
+}
+
+export interface Tcg2LogOptions {
+  /** Banks of the Spec ID header, in order (e.g. ['sha1', 'sha256']). */
+  banks: readonly BankSpec[];
+  /** SLRT log size: append refuses what would pass it. Default 32768. */
+  size?: number;
+  platformClass?: number;
+  specErrata?: number;
+  uintnSize?: number;
+  vendorInfo?: Uint8Array;
+}
+
+export interface Pointer2_1 {
+  bytes: Uint8Array;
+  physicalAddress: bigint;
+  allocatedEventContainerSize: number;
+  firstRecordOffset: number;
+  nextRecordOffset: number;
+}
+
+export interface Tcg2LogSnapshot {
+  kind: 'tcg2';
+  size: number;
+  banks: AlgorithmSize[];
+  platformClass: number;
+  specErrata: number;
+  uintnSize: number;
+  vendorInfo: string;
+  events: { pcr: number; type: number; digests: string[]; data: string }[];
+}
+
+function checkU32(name: string, v: number): void {
+  if (!Number.isInteger(v) || v < 0 || v > 0xffffffff) throw new RangeError(`${name} must be a u32, got ${v}`);
+}
+
+/** Encode the Spec ID Event03 header record (TCG_PCR_EVENT layout, pcrIndex 0, EV_NO_ACTION, zero digest). */
+export function encodeSpecIdHeaderRecord(spec: Parameters<typeof encodeSpecIdEvent03>[0]): Uint8Array {
+  const data = encodeSpecIdEvent03(spec);
+  return new LeWriter(TCG_PCR_EVENT.HEADER_SIZE + data.length)
+    .u32(0)
+    .u32(EV.NO_ACTION)
+    .bytes(new Uint8Array(TCG_PCR_EVENT.DIGEST_SIZE))
+    .u32(data.length)
+    .bytes(data)
+    .finish();
+}
+
+/** Encode one TCG_PCR_EVENT2 record. */
+export function encodePcrEvent2(
+  pcr: number,
+  type: number,
+  digests: readonly { algorithmId: number; digest: Uint8Array }[],
+  data: Uint8Array,
+): Uint8Array {
+  const w = new LeWriter(16 + data.length).u32(pcr).u32(type).u32(digests.length);
+  for (const d of digests) w.u16(d.algorithmId).bytes(d.digest);
+  return w.u32(data.length).bytes(data).finish();
+}
+
+export class Tcg2Log {
+  readonly size: number;
+  readonly banks: readonly AlgorithmSize[];
+  readonly platformClass: number;
+  readonly specErrata: number;
+  readonly uintnSize: number;
+  readonly vendorInfo: Uint8Array;
+  /** Length of the Spec ID header record = FirstRecordOffset of the first TCG_PCR_EVENT2. */
+  readonly headerSize: number;
+  private readonly chunks: Uint8Array[] = [];
+  private used = 0;
+  private readonly list: Tcg2WrittenEvent[] = [];
+
+  constructor(opts: Tcg2LogOptions) {
+    const size = opts.size ?? TCG2_DEFAULT_SIZE;
+    if (!Number.isInteger(size) || size < 0 || size > MAX_WRITER_LOG_BYTES) {
+      throw new RangeError(`log size must be 0..${MAX_WRITER_LOG_BYTES}, got ${size}`);
+    }
+    if (opts.banks.length === 0) throw new RangeError('at least one bank is required');
+    this.banks = opts.banks.map(toAlgorithmSize);
+    const ids = new Set(this.banks.map((b) => b.algorithmId));
+    if (ids.size !== this.banks.length) throw new RangeError('a bank is listed twice');
+    this.size = size;
+    this.platformClass = opts.platformClass ?? SPEC_ID.PLATFORM_CLASS_CLIENT;
+    this.specErrata = opts.specErrata ?? 0;
+    this.uintnSize = opts.uintnSize ?? SPEC_ID.UINTN_SIZE_UINT64;
+    this.vendorInfo = (opts.vendorInfo ?? new Uint8Array(0)).slice();
+    if (this.vendorInfo.length > 0xff) throw new RangeError('vendorInfo is at most 255 bytes');
+    const header = encodeSpecIdHeaderRecord({
+      platformClass: this.platformClass,
+      specVersionMinor: 0,
+      specVersionMajor: 2,
+      specErrata: this.specErrata,
+      uintnSize: this.uintnSize,
+      algorithms: [...this.banks],
+      vendorInfo: this.vendorInfo,
+    });
+    if (header.length > size) throw new RangeError(`Spec ID header (${header.length} bytes) does not fit size ${size}`);
+    this.headerSize = header.length;
+    this.chunks.push(header);
+    this.used = header.length;
+  }
+
+  /** Bytes of one TCG_PCR_EVENT2 with this header's banks: 12 + Σ(2 + size) + 4 + data. */
+  entrySize(dataSize: number): number {
+    let n = 16 + dataSize;
+    for (const b of this.banks) n += 2 + b.digestSize;
+    return n;
+  }
+
+  /** Offset of the next record = NextRecordOffset. */
+  get nextRecordOffset(): number {
+    return this.used;
+  }
+
+  fits(dataSize: number): boolean {
+    return Number.isInteger(dataSize) && dataSize >= 0 && this.used + this.entrySize(dataSize) <= this.size;
+  }
+
+  private orderDigests(d: Tcg2EventInput['digests']): { algorithmId: number; digest: Uint8Array }[] {
+    const isArray = (x: Tcg2EventInput['digests']): x is readonly Uint8Array[] => Array.isArray(x);
+    return this.banks.map((b, i) => {
+      let v: Uint8Array | undefined;
+      if (isArray(d)) v = d[i];
+      else {
+        const name = bankOf(b.algorithmId);
+        v = d[name ?? `0x${b.algorithmId.toString(16).padStart(4, '0')}`];
+      }
+      if (!v) throw new RangeError(`missing digest for algorithm 0x${b.algorithmId.toString(16).padStart(4, '0')}`);
+      if (v.length !== b.digestSize) throw new RangeError(`digest for 0x${b.algorithmId.toString(16).padStart(4, '0')} must be ${b.digestSize} bytes`);
+      return { algorithmId: b.algorithmId, digest: v.slice() };
+    });
+  }
+
+  /** Append one record; null (nothing written) when it would pass the size. */
+  append(ev: Tcg2EventInput): { index: number; offset: number } | null {
+    checkU32('pcr', ev.pcr);
+    checkU32('type', ev.type);
+    const digests = this.orderDigests(ev.digests);
+    if (!this.fits(ev.data.length)) return null;
+    const rec = encodePcrEvent2(ev.pcr, ev.type, digests, ev.data);
+    const offset = this.used;
+    this.chunks.push(rec);
+    this.used += rec.length;
+    const index = this.list.length;
+    this.list.push({ index, offset, pcr: ev.pcr, type: ev.type, digests, data: ev.data.slice() });
+    return { index, offset };
+  }
+
+  events(): Tcg2WrittenEvent[] {
+    return this.list.map((e) => ({ ...e, digests: e.digests.map((d) => ({ ...d, digest: d.digest.slice() })), data: e.data.slice() }));
+  }
+
+  /** Header + records, no padding. */
+  bytes(): Uint8Array {
+    const out = new Uint8Array(this.used);
+    let o = 0;
+    for (const c of this.chunks) {
+      out.set(c, o);
+      o += c.length;
+    }
+    return out;
+  }
+
+  /** The log buffer as it sits in memory: `size` bytes, zero after the last record. */
+  bufferBytes(): Uint8Array {
+    const out = new Uint8Array(this.size);
+    out.set(this.bytes());
+    return out;
+  }
+
+  /** HEAP_EVENT_LOG_POINTER_ELEMENT2_1 as Xen reads it from OsSinitData (facts §6(c)). */
+  pointer2_1(opts: { physicalAddress?: bigint } = {}): Pointer2_1 {
+    const physicalAddress = opts.physicalAddress ?? 0n;
+    if (physicalAddress < 0n || physicalAddress > 0xffffffffffffffffn) throw new RangeError('physicalAddress must be a u64');
+    const bytes = new Uint8Array(EVENT_LOG_POINTER2_1.SIZE);
+    putU64le(bytes, EVENT_LOG_POINTER2_1.OFF_PHYSICAL_ADDRESS, physicalAddress);
+    putU32le(bytes, EVENT_LOG_POINTER2_1.OFF_ALLOCATED_EVENT_CONTAINER_SIZE, this.size);
+    putU32le(bytes, EVENT_LOG_POINTER2_1.OFF_FIRST_RECORD_OFFSET, 0);
+    putU32le(bytes, EVENT_LOG_POINTER2_1.OFF_NEXT_RECORD_OFFSET, this.used);
+    return { bytes, physicalAddress, allocatedEventContainerSize: this.size, firstRecordOffset: 0, nextRecordOffset: this.used };
+  }
+
+  toJSON(): Tcg2LogSnapshot {
+    return {
+      kind: 'tcg2',
+      size: this.size,
+      banks: this.banks.map((b) => ({ ...b })),
+      platformClass: this.platformClass,
+      specErrata: this.specErrata,
+      uintnSize: this.uintnSize,
+      vendorInfo: toHex(this.vendorInfo),
+      events: this.list.map((e) => ({ pcr: e.pcr, type: e.type, digests: e.digests.map((d) => toHex(d.digest)), data: toHex(e.data) })),
+    };
+  }
+
+  static fromJSON(s: Tcg2LogSnapshot): Tcg2Log {
+    if (s.kind !== 'tcg2') throw new RangeError(`not a tcg2 snapshot: ${String(s.kind)}`);
+    const log = new Tcg2Log({
+      banks: s.banks,
+      size: s.size,
+      platformClass: s.platformClass,
+      specErrata: s.specErrata,
+      uintnSize: s.uintnSize,
+      vendorInfo: fromHex(s.vendorInfo),
+    });
+    for (const e of s.events) {
+      if (log.append({ pcr: e.pcr, type: e.type, digests: e.digests.map(fromHex), data: fromHex(e.data) }) === null) {
+        throw new RangeError('snapshot events do not fit the snapshot size');
+      }
+    }
+    return log;
+  }
+}
