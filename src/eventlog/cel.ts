@@ -1,0 +1,36 @@
+/**
+ * TCG Canonical Event Log, JSON encoding (CEL-JSON, TCG "Canonical Event Log Format" v1.0 §5):
+ * one object per record with recnum, pcr, digests [{hashAlg, digest}], content_type
+ * "pcclient_std" and content {event_type, event_data (base64)}. Spec ID header records are not
+ * emitted (CEL carries algorithms in each record's digests).
+ */
+import { toHex } from '../bytes/index.js';
+import { EV } from './constants.js';
+import type { ParsedLog } from './model.js';
+import { isSpecId00, isSpecId03 } from './spec-id.js';
+
+export interface CelJsonRecord {
+  recnum: number;
+  pcr: number;
+  digests: { hashAlg: string; digest: string }[];
+  content_type: 'pcclient_std';
+  content: { event_type: number; event_data: string };
+}
+
+export function toCelJson(log: ParsedLog): CelJsonRecord[] {
+  const out: CelJsonRecord[] = [];
+  for (const e of log.events) {
+    if (e.type === EV.NO_ACTION && (isSpecId03(e.data) || isSpecId00(e.data))) continue;
+    out.push({
+      recnum: out.length,
+      pcr: e.pcr,
+      digests: e.digests.map((d) => ({
+        hashAlg: d.bank === 'sm3_256' ? 'sm3_256' : (d.bank ?? `0x${d.algorithmId.toString(16).padStart(4, '0')}`),
+        digest: toHex(d.digest),
+      })),
+      content_type: 'pcclient_std',
+      content: { event_type: e.type, event_data: Buffer.from(e.data.buffer, e.data.byteOffset, e.data.byteLength).toString('base64') },
+    });
+  }
+  return out;
+}
