@@ -1,0 +1,96 @@
+/**
+ * buildApp(config) → a ready Fastify instance. Tests import this; only server.ts has process side
+ * effects (listen, signals). The HTTP layer is a thin adapter over the domain modules.
+ */
+import Fastify, { type FastifyInstance, type FastifyServerOptions } from 'fastify';
+import multipart from '@fastify/multipart';
+import { Ajv } from 'ajv';
+import addFormatsModule from 'ajv-formats';
+import type { Config } from './config.js';
+import { loadContract } from './http/openapi.js';
+import { SessionManager } from './sessions/manager.js';
+import { InMemorySessionStore, type SessionStore } from './sessions/store.js';
+import { errorToProblem, problem, sendProblem } from './http/problem.js';
+import type { HttpContext } from './http/context.js';
+import { registerSessionRoutes } from './http/routes/sessions.js';
+import { registerTpmRoutes } from './http/routes/tpm.js';
+import { registerMeasurementRoutes } from './http/routes/measurements.js';
+import { registerEventLogRoutes } from './http/routes/event-log.js';
+import { registerTisRoutes } from './http/routes/tis.js';
+import { registerEventLogsRoutes } from './http/routes/event-logs.js';
+import { registerMetaRoutes } from './http/routes/meta.js';
+
+export interface AppOptions {
+  logger?: FastifyServerOptions['logger'];
+  store?: SessionStore;
+  now?: () => number;
+}
+
+export interface App {
+  app: FastifyInstance;
+  ctx: HttpContext;
+}
+
+const addFormats = addFormatsModule as unknown as (ajv: Ajv) => Ajv;
+
+function makeAjv(coerce: boolean): Ajv {
+  const ajv = new Ajv({
+    coerceTypes: coerce ? 'array' : false,
+    useDefaults: true,
+    removeAdditional: false,
+    allErrors: true,
+    strict: false,
+  });
+  addFormats(ajv);
+  return ajv;
+}
+
+export async function buildApp(config: Config, opts: AppOptions = {}): Promise<App> {
+  const app = Fastify({
+    logger: opts.logger ?? false,
+    bodyLimit: config.maxJsonBytes,
+    // Large uploads can take a while; the measurement path streams them.
+    requestTimeout: 0,
+    return503OnClosing: true,
+    forceCloseConnections: 'idle',
+  });
+
+  // JSON bodies are validated without type coercion; path and query parameters with it.
+  const strictAjv = makeAjv(false);
+  const coercingAjv = makeAjv(true);
+  app.setValidatorCompiler(({ schema, httpPart }) => (httpPart === 'body' ? strictAjv : coercingAjv).compile(schema));
+
+  // application/octet-stream bodies reach the handlers as streams (never buffered whole here).
+  app.addContentTypeParser('application/octet-stream', (_req, payload, done) => done(null, payload));
+  await app.register(multipart, { throwFileSizeLimit: true });
+
+  const contract = loadContract();
+  const sessions = new SessionManager(opts.store ?? new InMemorySessionStore(), {
+    ttlMs: config.sessionTtlMs,
+    maxSessions: config.maxSessions,
+    ...(opts.now ? { now: opts.now } : {}),
+  });
+  const ctx: HttpContext = { config, sessions, contract, registered: new Set() };
+
+  app.setErrorHandler((err, request, reply) => {
+    const { doc, headers } = errorToProblem(err, request);
+    if (doc.status >= 500) request.log.error({ err }, 'request failed');
+    else request.log.info({ type: doc.type, detail: doc.detail }, 'request refused');
+    return sendProblem(reply, doc, headers);
+  });
+  app.setNotFoundHandler((request, reply) =>
+    sendProblem(reply, problem('not-found', `no route for ${request.method} ${request.url.split('?')[0]}`, request.url)),
+  );
+
+  registerMetaRoutes(app, ctx);
+  registerSessionRoutes(app, ctx);
+  registerTpmRoutes(app, ctx);
+  registerMeasurementRoutes(app, ctx);
+  registerEventLogRoutes(app, ctx);
+  registerTisRoutes(app, ctx);
+  registerEventLogsRoutes(app, ctx);
+
+  app.addHook('onReady', async () => sessions.startSweeper());
+  app.addHook('onClose', async () => sessions.stopSweeper());
+  return { app, ctx };
+}

@@ -1,0 +1,55 @@
+/**
+ * Typed configuration from environment variables. Every setting has an embedded default so that
+ * `npm start` works on a fresh machine with no external server. Documented in README.md.
+ */
+
+export interface Config {
+  host: string;
+  port: number;
+  logLevel: string;
+  /** Idle sessions are deleted after this many milliseconds without a request. */
+  sessionTtlMs: number;
+  /** Most sessions alive at once; one more answers 429 with Retry-After. */
+  maxSessions: number;
+  /** Largest measurement upload in bytes (413 beyond). */
+  maxUploadBytes: number;
+  /** Largest raw TPM command accepted by /commands in bytes (413 beyond). */
+  maxCommandBytes: number;
+  /** Largest /drtm body in bytes. */
+  maxDrtmBytes: number;
+  /** Default event-log size (GRUB allocates 8 pages = 32768 bytes, facts §6(a)). */
+  defaultLogSize: number;
+  /** Largest event-log size a session may ask for. */
+  maxLogSize: number;
+  /** Largest event log accepted by /event-logs endpoints. */
+  maxEventLogBytes: number;
+  /** Largest JSON body. */
+  maxJsonBytes: number;
+}
+
+function intEnv(env: NodeJS.ProcessEnv, name: string, def: number, min: number, max: number): number {
+  const raw = env[name];
+  if (raw === undefined || raw === '') return def;
+  const n = Number(raw);
+  if (!Number.isInteger(n) || n < min || n > max) {
+    throw new Error(`${name} must be an integer in [${min}, ${max}], got ${JSON.stringify(raw)}`);
+  }
+  return n;
+}
+
+export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
+  return {
+    host: env.HOST ?? '127.0.0.1',
+    port: intEnv(env, 'PORT', 8080, 0, 65535),
+    logLevel: env.LOG_LEVEL ?? 'info',
+    sessionTtlMs: intEnv(env, 'SESSION_TTL_SECONDS', 3600, 1, 30 * 24 * 3600) * 1000,
+    maxSessions: intEnv(env, 'MAX_SESSIONS', 1000, 1, 1_000_000),
+    maxUploadBytes: intEnv(env, 'MAX_UPLOAD_BYTES', 2 * 1024 ** 3, 1, Number.MAX_SAFE_INTEGER),
+    maxCommandBytes: intEnv(env, 'MAX_COMMAND_BYTES', 65536, 10, 16 * 1024 * 1024),
+    maxDrtmBytes: intEnv(env, 'MAX_DRTM_BYTES', 64 * 1024 * 1024, 0, 1024 ** 3),
+    defaultLogSize: intEnv(env, 'DEFAULT_LOG_SIZE', 32768, 48, 64 * 1024 * 1024),
+    maxLogSize: intEnv(env, 'MAX_LOG_SIZE', 16 * 1024 * 1024, 48, 1024 ** 3),
+    maxEventLogBytes: intEnv(env, 'MAX_EVENT_LOG_BYTES', 16 * 1024 * 1024, 1, 1024 ** 3),
+    maxJsonBytes: intEnv(env, 'MAX_JSON_BYTES', 32 * 1024 * 1024, 1024, 1024 ** 3),
+  };
+}

@@ -1,0 +1,47 @@
+/**
+ * One registry of domain error kinds. Each kind has a stable id (never reused) that becomes the
+ * RFC 9457 problem `type` URI, one HTTP status and a title. The HTTP layer maps `DomainError`
+ * to application/problem+json in one place; a test checks this registry against openapi.yaml.
+ */
+
+export const PROBLEM_TYPE_BASE = 'urn:tpm-measure:problem:';
+
+export const PROBLEMS = {
+  'invalid-request': { status: 400, title: 'The request is not valid' },
+  'invalid-option': { status: 400, title: 'An option is out of range' },
+  'malformed-upload': { status: 400, title: 'The upload is malformed' },
+  'upload-aborted': { status: 400, title: 'The upload was aborted before it completed' },
+  'session-not-found': { status: 404, title: 'No such session' },
+  'not-found': { status: 404, title: 'No such resource' },
+  'method-not-allowed': { status: 405, title: 'Method not allowed' },
+  'not-acceptable': { status: 406, title: 'None of the acceptable media types can be produced' },
+  'payload-too-large': { status: 413, title: 'The request body is too large' },
+  'unsupported-media-type': { status: 415, title: 'Unsupported media type' },
+  'tpm-refused': { status: 422, title: 'The TPM refused the operation' },
+  'event-log-invalid': { status: 422, title: 'The event log cannot be parsed' },
+  'too-many-sessions': { status: 429, title: 'Too many sessions' },
+  'internal': { status: 500, title: 'Internal error' },
+} as const;
+
+export type ProblemKind = keyof typeof PROBLEMS;
+
+export function problemType(kind: ProblemKind): string {
+  return PROBLEM_TYPE_BASE + kind;
+}
+
+export class DomainError extends Error {
+  constructor(
+    readonly kind: ProblemKind,
+    detail: string,
+    /** Extension members added to the problem document (RFC 9457 §3.2). */
+    readonly extra: Record<string, unknown> = {},
+    /** Extra response headers (e.g. Retry-After). */
+    readonly headers: Record<string, string> = {},
+  ) {
+    super(detail);
+    this.name = 'DomainError';
+  }
+  get status(): number {
+    return PROBLEMS[this.kind].status;
+  }
+}

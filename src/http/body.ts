@@ -1,0 +1,46 @@
+/** Reading request bodies that arrive as streams (application/octet-stream, multipart files). */
+import type { FastifyRequest } from 'fastify';
+import { DomainError } from '../errors.js';
+
+export function isReadable(v: unknown): v is AsyncIterable<Buffer> {
+  return typeof v === 'object' && v !== null && Symbol.asyncIterator in v;
+}
+
+/** Iterate a body stream, failing with 413 past `limit` bytes and with upload-aborted when the peer goes away. */
+export async function* limitedChunks(stream: AsyncIterable<Buffer>, limit: number, what: string): AsyncGenerator<Uint8Array> {
+  let total = 0;
+  try {
+    for await (const chunk of stream) {
+      total += chunk.length;
+      if (total > limit) {
+        throw new DomainError('payload-too-large', `${what} is larger than the limit of ${limit} bytes`, { limit });
+      }
+      yield new Uint8Array(chunk.buffer, chunk.byteOffset, chunk.byteLength);
+    }
+  } catch (e) {
+    if (e instanceof DomainError) throw e;
+    const code = (e as { code?: string }).code;
+    if (code === 'FST_REQ_FILE_TOO_LARGE') throw new DomainError('payload-too-large', `${what} is larger than the limit of ${limit} bytes`, { limit });
+    throw new DomainError('upload-aborted', `${what} did not arrive whole: ${(e as Error).message}`);
+  }
+}
+
+/** Read a whole (small) octet-stream body. */
+export async function readBody(request: FastifyRequest, limit: number, what: string): Promise<Uint8Array> {
+  const body = request.body;
+  if (body === undefined || body === null) return new Uint8Array(0);
+  if (!isReadable(body)) throw new DomainError('invalid-request', `${what} must be sent as application/octet-stream`);
+  const parts: Uint8Array[] = [];
+  let n = 0;
+  for await (const c of limitedChunks(body, limit, what)) {
+    parts.push(c);
+    n += c.length;
+  }
+  const out = new Uint8Array(n);
+  let o = 0;
+  for (const p of parts) {
+    out.set(p, o);
+    o += p.length;
+  }
+  return out;
+}

@@ -1,0 +1,82 @@
+/**
+ * What every route module gets: configuration, the session manager, the contract, and a helper that
+ * registers a handler under an operationId taken from openapi.yaml (method, URL and validation
+ * schemas all come from the contract).
+ */
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import type { Config } from '../config.js';
+import type { SessionManager } from '../sessions/manager.js';
+import type { OpenApiContract } from './openapi.js';
+import { DomainError } from '../errors.js';
+
+export interface HttpContext {
+  config: Config;
+  sessions: SessionManager;
+  contract: OpenApiContract;
+  /** operationIds registered so far (a test compares them with the contract). */
+  registered: Set<string>;
+}
+
+export type Handler = (request: FastifyRequest, reply: FastifyReply) => Promise<unknown>;
+
+/** Base media type of a request ("application/json; charset=utf-8" → "application/json"). */
+export function mediaType(request: FastifyRequest): string | undefined {
+  const ct = request.headers['content-type'];
+  return ct ? ct.split(';')[0]?.trim().toLowerCase() : undefined;
+}
+
+export function hasBody(request: FastifyRequest): boolean {
+  const len = request.headers['content-length'];
+  return (len !== undefined && len !== '0') || request.headers['transfer-encoding'] !== undefined;
+}
+
+export function route(app: FastifyInstance, ctx: HttpContext, operationId: string, handler: Handler, opts: { bodyLimit?: number } = {}): void {
+  const op = ctx.contract.operations.get(operationId);
+  if (!op) throw new Error(`operation ${operationId} is not in openapi.yaml`);
+  ctx.registered.add(operationId);
+  app.route({
+    method: op.method,
+    url: op.url,
+    schema: op.schema,
+    ...(opts.bodyLimit !== undefined ? { bodyLimit: opts.bodyLimit } : {}),
+    // The request media type must be one the contract lists for this operation.
+    preValidation: async (request) => {
+      if (op.requestTypes.length === 0) return;
+      const mt = mediaType(request);
+      if (mt === undefined) {
+        if (op.bodyRequired && hasBody(request)) throw new DomainError('unsupported-media-type', `a Content-Type is required; this operation accepts ${op.requestTypes.join(', ')}`);
+        if (op.bodyRequired && !hasBody(request)) throw new DomainError('invalid-request', `a request body is required (${op.requestTypes.join(', ')})`);
+        return;
+      }
+      if (!op.requestTypes.includes(mt)) {
+        throw new DomainError('unsupported-media-type', `Content-Type ${mt} is not accepted here; use ${op.requestTypes.join(' or ')}`);
+      }
+    },
+    handler,
+  });
+}
+
+/** Pick the best of `offered` for the Accept header (RFC 9110 §12.5.1); undefined = 406. */
+export function negotiate(request: FastifyRequest, offered: readonly string[]): string | undefined {
+  const header = request.headers.accept;
+  if (!header) return offered[0];
+  const ranges = header.split(',').map((part) => {
+    const [range, ...params] = part.trim().split(';');
+    let q = 1;
+    for (const p of params) {
+      const [k, v] = p.trim().split('=');
+      if (k === 'q' && v !== undefined) q = Number(v);
+    }
+    return { range: (range ?? '').trim().toLowerCase(), q: Number.isFinite(q) ? q : 0 };
+  });
+  let best: { type: string; q: number; spec: number } | undefined;
+  for (const type of offered) {
+    for (const r of ranges) {
+      const [main] = type.split('/');
+      const spec = r.range === type ? 3 : r.range === `${main}/*` ? 2 : r.range === '*/*' ? 1 : 0;
+      if (spec === 0 || r.q <= 0) continue;
+      if (!best || r.q > best.q || (r.q === best.q && spec > best.spec)) best = { type, q: r.q, spec };
+    }
+  }
+  return best?.type;
+}

@@ -1,0 +1,106 @@
+/** A session's own event log: TXT 1.2 container (TPM 1.2) or TCG crypto-agile log (TPM 2.0). */
+import type { FastifyInstance } from 'fastify';
+import { toHex } from '../../bytes/index.js';
+import { DomainError } from '../../errors.js';
+import { algById } from '../../hash/index.js';
+import { eventTypeName } from '../../eventlog/constants.js';
+import { TxtContainerLog } from '../../eventlog/txt-container.js';
+import type { Tcg2Log } from '../../eventlog/tcg2.js';
+import { negotiate, route, type HttpContext } from '../context.js';
+import { b64, printable } from '../views.js';
+
+const OFFERED = ['application/octet-stream', 'application/json'] as const;
+
+function notAcceptable(): DomainError {
+  return new DomainError('not-acceptable', `this resource is available as ${OFFERED.join(' or ')}`);
+}
+
+function eventView(e: { index: number; offset: number; pcr: number; type: number; data: Uint8Array }, digests: Record<string, string>): Record<string, unknown> {
+  const text = printable(e.data);
+  return {
+    index: e.index,
+    offset: e.offset,
+    pcr: e.pcr,
+    type: e.type,
+    typeName: eventTypeName(e.type),
+    digests,
+    data: b64(e.data),
+    ...(text !== undefined ? { dataText: text } : {}),
+  };
+}
+
+function txtJson(log: TxtContainerLog): Record<string, unknown> {
+  return {
+    format: 'txt-container',
+    size: log.size,
+    header: {
+      signature: 'TXT Event Container',
+      containerVerMajor: 1,
+      containerVerMinor: 0,
+      pcrEventVerMajor: 1,
+      pcrEventVerMinor: 0,
+      containerSize: log.containerSize,
+      pcrEventsOffset: 48,
+      nextEventOffset: log.nextEventOffset,
+    },
+    events: log.events().map((e) => eventView(e, { sha1: toHex(e.digest) })),
+  };
+}
+
+function tcg2Json(log: Tcg2Log): Record<string, unknown> {
+  return {
+    format: 'tcg2-agile',
+    size: log.size,
+    header: {
+      signature: 'Spec ID Event03',
+      platformClass: log.platformClass,
+      specVersionMajor: 2,
+      specVersionMinor: 0,
+      specErrata: log.specErrata,
+      uintnSize: log.uintnSize,
+      digestSizes: log.banks.map((b) => ({ algorithmId: b.algorithmId, name: algById(b.algorithmId)?.name ?? null, digestSize: b.digestSize })),
+      headerSize: log.headerSize,
+      nextRecordOffset: log.nextRecordOffset,
+    },
+    events: log.events().map((e) =>
+      eventView(e, Object.fromEntries(e.digests.map((d) => [algById(d.algorithmId)?.name ?? `0x${d.algorithmId.toString(16).padStart(4, '0')}`, toHex(d.digest)]))),
+    ),
+  };
+}
+
+export function registerEventLogRoutes(app: FastifyInstance, ctx: HttpContext): void {
+  route(app, ctx, 'getEventLog', async (request, reply) => {
+    const { id } = request.params as { id: string };
+    const session = ctx.sessions.get(id);
+    const type = negotiate(request, OFFERED);
+    if (!type) throw notAcceptable();
+    return session.queue.run(() => {
+      const log = session.log;
+      if (type === 'application/json') return reply.type(type).send(log instanceof TxtContainerLog ? txtJson(log) : tcg2Json(log));
+      const bytes = log.bytes();
+      return reply.type(type).send(Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength));
+    });
+  });
+
+  route(app, ctx, 'getEventLogPointer', async (request, reply) => {
+    const { id } = request.params as { id: string };
+    const session = ctx.sessions.get(id);
+    const type = negotiate(request, OFFERED);
+    if (!type) throw notAcceptable();
+    return session.queue.run(() => {
+      const log = session.log;
+      if (log instanceof TxtContainerLog) {
+        throw new DomainError('invalid-request', 'EVENT_LOG_POINTER2_1 exists for TPM 2.0 sessions only; TPM 1.2 logs are found through the TXT container itself');
+      }
+      const p = log.pointer2_1();
+      if (type === 'application/octet-stream') return reply.type(type).send(Buffer.from(p.bytes));
+      return reply.type(type).send({
+        physicalAddress: p.physicalAddress.toString(),
+        allocatedEventContainerSize: p.allocatedEventContainerSize,
+        firstRecordOffset: p.firstRecordOffset,
+        nextRecordOffset: p.nextRecordOffset,
+        bytes: b64(p.bytes),
+      });
+    });
+  });
+}

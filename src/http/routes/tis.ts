@@ -1,0 +1,54 @@
+/** The TIS/PTP register interface of a session: MMIO batches and the decoded state. */
+import type { FastifyInstance } from 'fastify';
+import { DomainError } from '../../errors.js';
+import { MmioValidationError, runMmioBatch, validateMmioBatch } from '../../tis/index.js';
+import { route, type HttpContext } from '../context.js';
+import { b64 } from '../views.js';
+
+interface WireOp {
+  op: string;
+  data?: string;
+  maxReads?: number;
+  [k: string]: unknown;
+}
+
+export function registerTisRoutes(app: FastifyInstance, ctx: HttpContext): void {
+  route(app, ctx, 'mmio', async (request) => {
+    const { id } = request.params as { id: string };
+    const session = ctx.sessions.get(id);
+    const { ops } = request.body as { ops: WireOp[] };
+    const domainOps = ops.map((o) => {
+      if (o.op === 'writeBytes') {
+        const data = o.data ?? '';
+        if (!/^[A-Za-z0-9+/]*={0,2}$/.test(data) || data.length % 4 === 1) {
+          throw new DomainError('invalid-request', 'writeBytes.data must be base64');
+        }
+        return { ...o, data: new Uint8Array(Buffer.from(data, 'base64')) };
+      }
+      if (o.op === 'poll') return { ...o, maxReads: o.maxReads ?? 1000 };
+      return o;
+    });
+    try {
+      validateMmioBatch(domainOps);
+    } catch (e) {
+      if (e instanceof MmioValidationError) throw new DomainError('invalid-request', e.message, { opIndex: e.index, field: e.field });
+      throw e;
+    }
+    return session.queue.run(() => {
+      const cp = session.checkpoint();
+      try {
+        const results = runMmioBatch(session.tis, domainOps);
+        return { results: results.map((r) => ('data' in r ? { data: b64(r.data) } : r)) };
+      } catch (e) {
+        session.rollback(cp);
+        throw e;
+      }
+    });
+  });
+
+  route(app, ctx, 'getTisState', async (request) => {
+    const { id } = request.params as { id: string };
+    const session = ctx.sessions.get(id);
+    return session.queue.run(() => session.tis.state());
+  });
+}

@@ -1,0 +1,44 @@
+/** Raw TPM access: commands at a locality, the dynamic launch, PCR values. */
+import type { FastifyInstance } from 'fastify';
+import { u32be } from '../../bytes/index.js';
+import type { Locality } from '../../tpm/engine.js';
+import { rcName } from '../../tpm/factory.js';
+import { route, type HttpContext } from '../context.js';
+import { readBody } from '../body.js';
+import { pcrBanksView } from '../views.js';
+
+export function registerTpmRoutes(app: FastifyInstance, ctx: HttpContext): void {
+  route(app, ctx, 'sendCommand', async (request, reply) => {
+    const { id } = request.params as { id: string };
+    const { locality = 0 } = request.query as { locality?: Locality };
+    const session = ctx.sessions.get(id);
+    const cmd = await readBody(request, ctx.config.maxCommandBytes, 'the TPM command');
+    const rsp = await session.queue.run(() => session.engine.execute(cmd, locality));
+    const rc = rsp.length >= 10 ? u32be(rsp, 6) : 0;
+    return reply
+      .type('application/octet-stream')
+      .header('x-tpm-return-code', `0x${rc.toString(16).padStart(8, '0')}`)
+      .send(Buffer.from(rsp.buffer, rsp.byteOffset, rsp.byteLength));
+  });
+
+  route(app, ctx, 'dynamicLaunch', async (request) => {
+    const { id } = request.params as { id: string };
+    const session = ctx.sessions.get(id);
+    const data = await readBody(request, ctx.config.maxDrtmBytes, 'the dynamic-launch data');
+    return session.queue.run(() => {
+      const rc = session.tis.dynamicLaunch(data);
+      return {
+        returnCode: rc,
+        returnCodeName: rcName(session.family, rc),
+        established: session.engine.established,
+        ...pcrBanksView(session),
+      };
+    });
+  });
+
+  route(app, ctx, 'getPcrs', async (request) => {
+    const { id } = request.params as { id: string };
+    const session = ctx.sessions.get(id);
+    return session.queue.run(() => pcrBanksView(session));
+  });
+}

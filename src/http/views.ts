@@ -1,0 +1,47 @@
+/** JSON shapes of domain objects, as openapi.yaml describes them. */
+import { toHex } from '../bytes/index.js';
+import type { Session } from '../sessions/session.js';
+import type { SessionManager } from '../sessions/manager.js';
+
+export function sessionView(s: Session, sessions: SessionManager): Record<string, unknown> {
+  return {
+    id: s.id,
+    family: s.family,
+    banks: s.engine.banks(),
+    compat: s.options.compat,
+    logSize: s.options.logSize,
+    startup: s.options.startup,
+    tisProfile: s.options.tisProfile,
+    createdAt: new Date(s.createdAt).toISOString(),
+    lastUsedAt: new Date(s.lastUsedAt).toISOString(),
+    expiresAt: new Date(sessions.expiresAt(s)).toISOString(),
+    measurements: s.measurements,
+    ...(s.options.compat === 'strict' ? { logFull: s.logFull } : {}),
+  };
+}
+
+export function pcrBanksView(s: Session): { banks: Record<string, string[]> } {
+  const banks: Record<string, string[]> = {};
+  for (const [bank, values] of Object.entries(s.engine.pcrs())) {
+    if (values) banks[bank] = values.map(toHex);
+  }
+  return { banks };
+}
+
+/** Printable ASCII/UTF-8 text or undefined. */
+export function printable(data: Uint8Array): string | undefined {
+  if (data.length === 0) return '';
+  let text: string;
+  try {
+    text = new TextDecoder('utf-8', { fatal: true }).decode(data);
+  } catch {
+    return undefined;
+  }
+  const trimmed = text.replace(/\0+$/, '');
+  // eslint-disable-next-line no-control-regex
+  return /^[\x09\x0a\x0d\x20-\x7e\u00a0-\uffff]*$/.test(trimmed) ? trimmed : undefined;
+}
+
+export function b64(data: Uint8Array): string {
+  return Buffer.from(data.buffer, data.byteOffset, data.byteLength).toString('base64');
+}

@@ -1,0 +1,233 @@
+/**
+ * Measuring one blob into a session: hash it (host path) or have the TPM hash it through the FIFO
+ * (tpm path), extend, and keep the event log exactly as the seed would — or, in `strict` mode, as
+ * a careful implementation would. No HTTP here: the caller streams chunks in and gets a result.
+ *
+ * Seed rules reproduced in `xen` mode:
+ * - TPM 1.2: the log entry is written before the extend, an entry that does not fit is skipped but
+ *   the data is still extended, and later smaller entries are still logged (the "gap", facts §6(e));
+ *   a refused extend is still logged (§7 item 14); on the early (TPM-hashing) path an error leaves
+ *   20 × 0xFF in the entry's digest (the FIFO over-read, §1.12, §7 item 1).
+ * - TPM 2.0: banks other than SHA1/SHA256 get the OneDigest placeholder on the host path (§3.7,
+ *   §7 item 6); when the entry does not fit, PCR_Extend is sent with zero digests, so nothing is
+ *   extended (§7 item 7); on the TPM path the digests are copied into the entry only up to the
+ *   first algorithm the log header does not list (§7 item 8).
+ */
+import { toHex } from '../bytes/index.js';
+import { MultiHasher, mustAlg, type BankName } from '../hash/index.js';
+import { oneDigest } from '../eventlog/tcg2.js';
+import type { TxtContainerLog } from '../eventlog/txt-container.js';
+import type { Tcg2Log } from '../eventlog/tcg2.js';
+import type { Locality } from '../tpm/engine.js';
+import { rcName } from '../tpm/factory.js';
+import type { Session } from '../sessions/session.js';
+import { DomainError } from '../errors.js';
+import { responseCode, tpm12Extend, tpm2PcrExtend } from './commands.js';
+import { openTpmHashStream, type TpmHashOutcome, type TpmHashStream } from './tpm-hashing.js';
+
+export type Hashing = 'host' | 'tpm';
+
+export interface MeasureRequest {
+  pcr: number;
+  locality: Locality;
+  eventType: number;
+  eventData: Uint8Array;
+  hashing: Hashing;
+}
+
+export interface MeasureResult {
+  pcr: number;
+  locality: number;
+  eventType: number;
+  hashing: Hashing;
+  size: number;
+  /** Digest written to the log entry, per bank (what the seed would have logged). */
+  digests: Record<string, string>;
+  /** Real hash of the data, per bank. */
+  dataDigests: Record<string, string>;
+  pcrValue: Record<string, string>;
+  logged: boolean;
+  extended: boolean;
+  eventIndex?: number;
+  eventOffset?: number;
+  logFull?: boolean;
+  tpmReturnCode: number;
+  tpmReturnCodeName: string;
+  notes: string[];
+}
+
+/** A measurement in progress: feed chunks, then finish once the whole blob arrived. */
+export interface MeasurementSink {
+  update(chunk: Uint8Array): void;
+  finish(): MeasureResult;
+  readonly bytes: number;
+}
+
+const SOFTWARE_BANKS_XEN: readonly BankName[] = ['sha1', 'sha256'];
+const FF20 = new Uint8Array(20).fill(0xff);
+
+function hexRecord(m: Map<BankName, Uint8Array>): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const [k, v] of m) out[k] = toHex(v);
+  return out;
+}
+
+function pcrValues(session: Session, pcr: number): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const [bank, values] of Object.entries(session.engine.pcrs())) {
+    const v = values?.[pcr];
+    if (v) out[bank] = toHex(v);
+  }
+  return out;
+}
+
+function refused(session: Session, rc: number, what: string): DomainError {
+  return new DomainError('tpm-refused', `${what}: the TPM answered ${rcName(session.family, rc)} (0x${rc.toString(16).padStart(8, '0')}); nothing was changed`, {
+    tpmReturnCode: rc,
+    tpmReturnCodeName: rcName(session.family, rc),
+  });
+}
+
+export function startMeasurement(session: Session, req: MeasureRequest): MeasurementSink {
+  const banks = session.family === '1.2' ? (['sha1'] as BankName[]) : session.engine.banks();
+  // The real data hash is always computed (reported as dataDigests, used by the host path).
+  const hasher = new MultiHasher(banks);
+  const tpmStream: TpmHashStream | undefined = req.hashing === 'tpm' ? openTpmHashStream(session, req.locality, req.pcr) : undefined;
+  let finished = false;
+  return {
+    get bytes() {
+      return hasher.bytes;
+    },
+    update(chunk: Uint8Array) {
+      hasher.update(chunk);
+      tpmStream?.update(chunk);
+    },
+    finish(): MeasureResult {
+      if (finished) throw new Error('measurement already finished');
+      finished = true;
+      const dataDigests = hasher.digests();
+      const base = { pcr: req.pcr, locality: req.locality, eventType: req.eventType, hashing: req.hashing, size: hasher.bytes, dataDigests: hexRecord(dataDigests) };
+      const outcome = tpmStream ? tpmStream.finish() : undefined;
+      const result =
+        session.family === '1.2'
+          ? finish12(session, req, dataDigests, outcome)
+          : finish20(session, req, dataDigests, outcome);
+      session.measurements++;
+      return { ...base, ...result, pcrValue: pcrValues(session, req.pcr) };
+    },
+  };
+}
+
+type Partial12 = Omit<MeasureResult, 'pcr' | 'locality' | 'eventType' | 'hashing' | 'size' | 'dataDigests' | 'pcrValue'>;
+
+/** Log an entry unless strict mode has stopped logging; in strict mode the first miss stops it. */
+function appendOrMiss<T>(session: Session, append: () => T | null, notes: string[]): T | null {
+  if (session.options.compat === 'strict' && session.logFull) {
+    notes.push('the log is full: strict mode logs nothing after the first event that did not fit');
+    return null;
+  }
+  const r = append();
+  if (r === null) {
+    if (session.options.compat === 'strict') {
+      session.logFull = true;
+      notes.push('the event did not fit: strict mode stops logging from here on');
+    } else {
+      notes.push('the event did not fit the log and was skipped (the seed keeps logging later events that fit: facts §6(e))');
+    }
+  }
+  return r;
+}
+
+function finish12(session: Session, req: MeasureRequest, data: Map<BankName, Uint8Array>, tpm: TpmHashOutcome | undefined): Partial12 {
+  const log = session.log as TxtContainerLog;
+  const notes: string[] = [];
+  const strict = session.options.compat === 'strict';
+  let rc: number;
+  let logDigest: Uint8Array;
+  if (tpm) {
+    rc = tpm.rc;
+    // Early path: Xen copies hashValue from the response; after an error the over-read gives 0xFF (§1.12).
+    logDigest = rc === 0 && tpm.hashValue ? tpm.hashValue : FF20;
+  } else {
+    logDigest = data.get('sha1') as Uint8Array;
+    rc = responseCode(session.engine.execute(tpm12Extend(req.pcr, logDigest), req.locality));
+  }
+  if (rc !== 0 && strict) throw refused(session, rc, `extending PCR ${req.pcr} at locality ${req.locality}`);
+  if (rc !== 0) notes.push('the TPM refused the extend; the seed logs the event anyway (facts §7 item 14)');
+  const entry = appendOrMiss(session, () => log.append({ pcr: req.pcr, type: req.eventType, digest: logDigest, data: req.eventData }), notes);
+  return {
+    digests: { sha1: toHex(logDigest) },
+    logged: entry !== null,
+    extended: rc === 0,
+    ...(entry ? { eventIndex: entry.index, eventOffset: entry.offset } : {}),
+    ...(strict ? { logFull: session.logFull } : {}),
+    tpmReturnCode: rc,
+    tpmReturnCodeName: rcName('1.2', rc),
+    notes,
+  };
+}
+
+function finish20(session: Session, req: MeasureRequest, data: Map<BankName, Uint8Array>, tpm: TpmHashOutcome | undefined): Partial12 {
+  const log = session.log as Tcg2Log;
+  const notes: string[] = [];
+  const strict = session.options.compat === 'strict';
+  const logBanks = log.banks.map((b) => b.algorithmId);
+  const banks = session.engine.banks();
+  const entryDigests = new Map<BankName, Uint8Array>();
+  let rc: number;
+  if (tpm) {
+    rc = tpm.rc;
+    if (rc !== 0 && strict) throw refused(session, rc, `EventSequenceComplete on PCR ${req.pcr} at locality ${req.locality}`);
+    // Copy the TPM's digests into the entry for header algorithms; Xen stops at the first algorithm
+    // the header does not list (§7 item 8). Everything not copied keeps the OneDigest placeholder.
+    for (const b of banks) entryDigests.set(b, oneDigest(mustAlg(b).size));
+    for (const d of tpm.digests ?? []) {
+      const bank = banks.find((b) => mustAlg(b).algId === d.algId);
+      const listed = logBanks.includes(d.algId);
+      if (!listed) {
+        if (!strict) break;
+        continue;
+      }
+      if (bank) entryDigests.set(bank, d.digest);
+    }
+    if (strict) for (const b of banks) if (!tpm.digests?.some((d) => d.algId === mustAlg(b).algId)) entryDigests.set(b, data.get(b) as Uint8Array);
+    if (rc !== 0) notes.push('the TPM refused EventSequenceComplete; Xen aborts its early path with that code');
+    const entry = rc === 0 || !strict ? appendOrMiss(session, () => log.append({ pcr: req.pcr, type: req.eventType, digests: Object.fromEntries(entryDigests), data: req.eventData }), notes) : null;
+    return result20(session, entryDigests, entry, rc, rc === 0, notes);
+  }
+  // Host path: software digests for SHA1/SHA256, OneDigest for every other bank in xen mode.
+  for (const b of banks) {
+    const soft = strict || SOFTWARE_BANKS_XEN.includes(b);
+    entryDigests.set(b, soft ? (data.get(b) as Uint8Array) : oneDigest(mustAlg(b).size));
+    if (!soft) notes.push(`${b}: Xen extends and logs the OneDigest placeholder for banks it does not hash (facts §7 item 6)`);
+  }
+  const fits = !(strict && session.logFull) && log.fits(req.eventData.length);
+  // xen: an entry that does not fit means PCR_Extend with zero digests — nothing is extended (§7 item 7).
+  const sendDigests = !strict && !fits ? [] : banks.map((b) => ({ bank: b, digest: entryDigests.get(b) as Uint8Array }));
+  if (!strict && !fits) notes.push('the event did not fit the log: Xen sends PCR_Extend with zero digests, so nothing is extended (facts §7 item 7)');
+  rc = responseCode(session.engine.execute(tpm2PcrExtend(req.pcr, sendDigests), req.locality));
+  if (rc !== 0 && strict) throw refused(session, rc, `PCR_Extend of PCR ${req.pcr} at locality ${req.locality}`);
+  if (rc !== 0) notes.push('the TPM refused the extend; the event is logged anyway');
+  const entry = appendOrMiss(session, () => log.append({ pcr: req.pcr, type: req.eventType, digests: Object.fromEntries(entryDigests), data: req.eventData }), notes);
+  return result20(session, entryDigests, entry, rc, rc === 0 && sendDigests.length > 0, notes);
+}
+
+function result20(
+  session: Session,
+  entryDigests: Map<BankName, Uint8Array>,
+  entry: { index: number; offset: number } | null,
+  rc: number,
+  extended: boolean,
+  notes: string[],
+): Partial12 {
+  return {
+    digests: hexRecord(entryDigests),
+    logged: entry !== null,
+    extended,
+    ...(entry ? { eventIndex: entry.index, eventOffset: entry.offset } : {}),
+    ...(session.options.compat === 'strict' ? { logFull: session.logFull } : {}),
+    tpmReturnCode: rc,
+    tpmReturnCodeName: rcName('2.0', rc),
+    notes,
+  };
+}

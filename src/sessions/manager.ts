@@ -1,0 +1,105 @@
+/**
+ * Session lifecycle: creation with a capacity limit, idle expiry, lookup. No HTTP here.
+ */
+import { randomBytes } from 'node:crypto';
+import { DomainError } from '../errors.js';
+import { Session, type SessionOptions } from './session.js';
+import type { SessionStore } from './store.js';
+
+export interface SessionManagerOptions {
+  ttlMs: number;
+  maxSessions: number;
+  now?: () => number;
+}
+
+/** 128 random bits, base64url: URL-safe and unguessable. */
+export function newSessionId(): string {
+  return randomBytes(16).toString('base64url');
+}
+
+export class SessionManager {
+  private readonly now: () => number;
+  private timer: NodeJS.Timeout | undefined;
+
+  constructor(
+    private readonly store: SessionStore,
+    private readonly opts: SessionManagerOptions,
+  ) {
+    this.now = opts.now ?? Date.now;
+  }
+
+  create(options: SessionOptions): Session {
+    this.sweep();
+    if (this.store.size >= this.opts.maxSessions) {
+      const retryAfter = Math.max(1, Math.ceil(this.nextExpiryMs() / 1000));
+      throw new DomainError(
+        'too-many-sessions',
+        `the service holds its maximum of ${this.opts.maxSessions} sessions; delete one or retry later`,
+        { maxSessions: this.opts.maxSessions },
+        { 'retry-after': String(retryAfter) },
+      );
+    }
+    const session = new Session(newSessionId(), options, this.now());
+    this.store.put(session);
+    return session;
+  }
+
+  /** Look a session up and mark it used; unknown or expired → 404. */
+  get(id: string): Session {
+    const s = this.store.get(id);
+    if (!s || this.expired(s)) {
+      if (s) this.store.delete(id);
+      throw new DomainError('session-not-found', `session ${JSON.stringify(id)} does not exist or has expired`);
+    }
+    s.touch(this.now());
+    return s;
+  }
+
+  delete(id: string): void {
+    if (!this.store.delete(id)) {
+      throw new DomainError('session-not-found', `session ${JSON.stringify(id)} does not exist or has expired`);
+    }
+  }
+
+  list(): Session[] {
+    this.sweep();
+    return this.store.list();
+  }
+
+  expiresAt(s: Session): number {
+    return s.lastUsedAt + this.opts.ttlMs;
+  }
+
+  private expired(s: Session): boolean {
+    return this.now() >= this.expiresAt(s) && s.queue.size === 0;
+  }
+
+  private nextExpiryMs(): number {
+    let min = this.opts.ttlMs;
+    for (const s of this.store.list()) min = Math.min(min, this.expiresAt(s) - this.now());
+    return min;
+  }
+
+  /** Delete every idle session past its TTL. */
+  sweep(): number {
+    let n = 0;
+    for (const s of this.store.list()) {
+      if (this.expired(s)) {
+        this.store.delete(s.id);
+        n++;
+      }
+    }
+    return n;
+  }
+
+  startSweeper(intervalMs = Math.min(60_000, Math.max(1000, Math.floor(this.opts.ttlMs / 4)))): void {
+    this.stopSweeper();
+    this.timer = setInterval(() => this.sweep(), intervalMs);
+    this.timer.unref();
+  }
+
+  stopSweeper(): void {
+    if (this.timer) clearInterval(this.timer);
+    this.timer = undefined;
+  }
+}

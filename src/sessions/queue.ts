@@ -1,0 +1,22 @@
+/**
+ * One in-process queue per session: tasks run one at a time in arrival order (facts §7 item 11:
+ * e.g. a PCR read between SHA-1 thread updates would kill the thread, so nothing may interleave).
+ */
+export class SerialQueue {
+  private tail: Promise<unknown> = Promise.resolve();
+  private pending = 0;
+
+  run<T>(task: () => Promise<T> | T): Promise<T> {
+    this.pending++;
+    const result = this.tail.then(task);
+    this.tail = result.then(
+      () => this.pending--,
+      () => this.pending--,
+    );
+    return result;
+  }
+
+  get size(): number {
+    return this.pending;
+  }
+}

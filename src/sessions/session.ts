@@ -1,0 +1,96 @@
+/**
+ * A session owns one emulated TPM (TPM 1.2 or TPM 2.0), the TIS/PTP register interface in front of
+ * it, and the DRTM event log the seed would keep for it (TXT container for TPM 1.2, facts §6(a);
+ * TCG crypto-agile log for TPM 2.0, facts §6(b)). State serializes to plain data.
+ */
+import type { BankName } from '../hash/index.js';
+import type { TpmEngine, TpmFamily } from '../tpm/engine.js';
+import { createEngine, restoreEngine } from '../tpm/factory.js';
+import { TisDevice, type TisProfile } from '../tis/index.js';
+import { TxtContainerLog, type TxtContainerSnapshot } from '../eventlog/txt-container.js';
+import { Tcg2Log, type Tcg2LogSnapshot } from '../eventlog/tcg2.js';
+import { SerialQueue } from './queue.js';
+
+export type Compat = 'xen' | 'strict';
+
+export interface SessionOptions {
+  family: TpmFamily;
+  /** Startup(CLEAR) already done (swtpm --flags startup-clear). */
+  startup: boolean;
+  /** SLRT log size in bytes. */
+  logSize: number;
+  compat: Compat;
+  /** TPM 2.0: allocated PCR banks. TPM 1.2: always ['sha1']. */
+  banks: BankName[];
+  tisProfile: TisProfile;
+}
+
+export type SessionLog = TxtContainerLog | Tcg2Log;
+
+export interface SessionCheckpoint {
+  engine: unknown;
+  tis: unknown;
+  log: TxtContainerSnapshot | Tcg2LogSnapshot;
+  logFull: boolean;
+  measurements: number;
+}
+
+export function defaultProfile(family: TpmFamily): TisProfile {
+  return family === '1.2' ? 'tis-1.2' : 'ptp-fifo';
+}
+
+function newLog(opts: SessionOptions): SessionLog {
+  if (opts.family === '1.2') return new TxtContainerLog({ size: opts.logSize });
+  return new Tcg2Log({ banks: opts.banks, size: opts.logSize });
+}
+
+export class Session {
+  readonly queue = new SerialQueue();
+  engine: TpmEngine;
+  tis: TisDevice;
+  log: SessionLog;
+  /** strict mode: set once an event did not fit; nothing is logged after it. */
+  logFull = false;
+  measurements = 0;
+  lastUsedAt: number;
+
+  constructor(
+    readonly id: string,
+    readonly options: SessionOptions,
+    readonly createdAt: number,
+  ) {
+    this.lastUsedAt = createdAt;
+    this.engine = createEngine(options.family, { startup: options.startup, banks: options.banks });
+    this.tis = new TisDevice(this.engine, { profile: options.tisProfile });
+    this.log = newLog(options);
+  }
+
+  get family(): TpmFamily {
+    return this.options.family;
+  }
+
+  touch(now: number): void {
+    this.lastUsedAt = now;
+  }
+
+  /** Everything a measurement can change, as plain data. */
+  checkpoint(): SessionCheckpoint {
+    return {
+      engine: this.engine.snapshot(),
+      tis: this.tis.snapshot(),
+      log: this.log.toJSON(),
+      logFull: this.logFull,
+      measurements: this.measurements,
+    };
+  }
+
+  /** Put the session back exactly as it was at `cp` (an aborted upload changes nothing). */
+  rollback(cp: SessionCheckpoint): void {
+    this.engine = restoreEngine(this.options.family, cp.engine);
+    this.tis = new TisDevice(this.engine, { profile: this.options.tisProfile });
+    this.tis.restore(cp.tis as ReturnType<TisDevice['snapshot']>);
+    this.log = cp.log.kind === 'txt-container' ? TxtContainerLog.fromJSON(cp.log) : Tcg2Log.fromJSON(cp.log);
+    this.logFull = cp.logFull;
+    this.measurements = cp.measurements;
+  }
+}

@@ -1,0 +1,111 @@
+/**
+ * Raw TPM access over HTTP: /commands answers the TPM's bytes with HTTP 200 even for TPM errors;
+ * /drtm runs the dynamic launch; /pcrs shows every bank.
+ */
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { startServer, type TestServer } from '../support/server.js';
+
+let srv: TestServer;
+beforeAll(async () => {
+  srv = await startServer({ maxCommandBytes: 8192 });
+});
+afterAll(async () => srv.close());
+afterEach(() => expect(srv.violations).toEqual([]));
+
+const PCRREAD_17 = '00c10000000e0000001500000011';
+const EXTEND_18 = '00c1000000220000001400000012' + '11'.repeat(20);
+
+async function session(body: { family?: "1.2" | "2.0"; startup?: boolean } = { family: "1.2" }): Promise<string> {
+  const { data } = await srv.client.POST('/v1/sessions', { body });
+  return data!.id;
+}
+
+async function send(id: string, hexCmd: string, locality?: number): Promise<{ status: number; hex: string; rc: string | null }> {
+  const res = await srv.fetch(`/v1/sessions/${id}/commands${locality === undefined ? '' : `?locality=${locality}`}`, {
+    method: 'POST',
+    body: Buffer.from(hexCmd, 'hex'),
+    headers: { 'content-type': 'application/octet-stream' },
+  });
+  const buf = Buffer.from(await res.arrayBuffer());
+  return { status: res.status, hex: buf.toString('hex'), rc: res.headers.get('x-tpm-return-code') };
+}
+
+describe('POST /commands (facts §2)', () => {
+  it('answers the raw response; PCR 17 is FF..FF before a launch', async () => {
+    const id = await session();
+    const r = await send(id, PCRREAD_17);
+    expect(r).toEqual({ status: 200, hex: '00c40000001e00000000' + 'ff'.repeat(20), rc: '0x00000000' });
+  });
+
+  it('a TPM error is still HTTP 200 with the error bytes (TPM_BAD_LOCALITY from locality 0)', async () => {
+    const id = await session();
+    const r = await send(id, EXTEND_18, 0);
+    expect(r).toEqual({ status: 200, hex: '00c40000000a0000003d', rc: '0x0000003d' });
+    expect((await send(id, EXTEND_18, 2)).hex).toMatch(/^00c40000001e00000000/);
+  });
+
+  it('a session created with startup:false needs TPM_Startup first', async () => {
+    const id = await session({ family: '1.2', startup: false });
+    expect((await send(id, PCRREAD_17)).hex).toBe('00c40000000a00000026');
+    expect((await send(id, '00c10000000c000000990001')).hex).toBe('00c40000000a00000000');
+    expect((await send(id, PCRREAD_17)).hex).toMatch(/^00c40000001e00000000/);
+  });
+
+  const bad: Array<[string, string, RequestInit, number, string]> = [
+    ['locality 5', '?locality=5', {}, 400, 'invalid-request'],
+    ['locality -1', '?locality=-1', {}, 400, 'invalid-request'],
+    ['locality not a number', '?locality=two', {}, 400, 'invalid-request'],
+    ['wrong content type', '', { headers: { 'content-type': 'text/plain' } }, 415, 'unsupported-media-type'],
+    ['oversized command', '', { body: Buffer.alloc(8193) }, 413, 'payload-too-large'],
+  ];
+  for (const [name, q, init, status, kind] of bad) {
+    it(`${name} → ${status}, PCRs unchanged`, async () => {
+      const id = await session();
+      const before = await srv.client.GET('/v1/sessions/{id}/pcrs', { params: { path: { id } } });
+      const res = await srv.fetch(`/v1/sessions/${id}/commands${q}`, {
+        method: 'POST',
+        body: Buffer.from(EXTEND_18, 'hex'),
+        ...init,
+        headers: { 'content-type': 'application/octet-stream', ...(init.headers as Record<string, string> | undefined) },
+      });
+      expect(res.status).toBe(status);
+      expect(((await res.json()) as { type: string }).type).toBe(`urn:tpm-measure:problem:${kind}`);
+      const after = await srv.client.GET('/v1/sessions/{id}/pcrs', { params: { path: { id } } });
+      expect(after.data).toEqual(before.data);
+    });
+  }
+
+  it('truncated and malformed commands get the TPM\'s own error response, not an HTTP error', async () => {
+    const id = await session();
+    for (const cmd of ['', '00', '00c1000000', '00c10000000e00000015', '00c1ffffffff0000001500000011']) {
+      const r = await send(id, cmd);
+      expect(r.status).toBe(200);
+      expect(r.hex.slice(0, 4)).toBe('00c4');
+      expect(r.hex.length).toBe(20);
+    }
+  });
+
+  it('unknown session → 404 problem', async () => {
+    const r = await srv.fetch('/v1/sessions/nope/commands', { method: 'POST', body: Buffer.from(PCRREAD_17, 'hex'), headers: { 'content-type': 'application/octet-stream' } });
+    expect(r.status).toBe(404);
+  });
+});
+
+describe('POST /drtm (facts §2.7)', () => {
+  it('resets PCR 17–22 and extends PCR 17 with SHA1(0^20 ‖ SHA1(data))', async () => {
+    const id = await session();
+    const res = await srv.client.POST('/v1/sessions/{id}/drtm', {
+      params: { path: { id } },
+      body: new Uint8Array(0) as unknown as string,
+      bodySerializer: (b: unknown) => b as never,
+      headers: { 'content-type': 'application/octet-stream' },
+    });
+    expect(res.response.status).toBe(200);
+    expect(res.data?.returnCode).toBe(0);
+    expect(res.data?.established).toBe(true);
+    const sha1 = res.data!.banks.sha1!;
+    expect(sha1[17]).toBe('31a2dc4c22f9c5444a41625d05f95898e055f750');
+    for (const i of [18, 19, 20, 21, 22]) expect(sha1[i]).toBe('00'.repeat(20));
+    expect(sha1[16]).toBe('00'.repeat(20));
+  });
+});
