@@ -1,0 +1,165 @@
+/**
+ * `hashing=tpm` for TPM 1.2 through the FIFO: SHA1Start, SHA1Update in maxNumBytes chunks,
+ * SHA1CompleteExtend(pcr) with the last 0..64 bytes (facts §2.4, §2.5), driven by the careful
+ * driver while holding the locality for the whole thread (any other command in between kills the
+ * SHA-1 thread, facts §7 item 11). Streams: at most one chunk is buffered.
+ */
+import { u32be } from '../bytes/index.js';
+import type { Locality } from '../tpm/engine.js';
+import { TIS_BUFFER_MAX } from '../tis/registers.js';
+import { TisProtocolError, type TisBus } from './bus.js';
+import { CarefulDriver, type CarefulDriverOptions } from './careful-driver.js';
+import { TailChunker } from './chunker.js';
+import { sha1CompleteExtend12, sha1Start12, sha1Update12, SHA1_BLOCK, TPM12_HEADER_SIZE } from './tpm12-commands.js';
+
+const SHA1_SIZE = 20;
+/** Largest update that fits the FIFO buffer: (4096 − 14) rounded down to 64 = 4032. */
+const MAX_UPDATE = Math.floor((TIS_BUFFER_MAX - 14) / SHA1_BLOCK) * SHA1_BLOCK;
+
+export interface FifoSha1Options {
+  driver?: CarefulDriverOptions;
+  /** Cap on each update below maxNumBytes (a multiple of 64). */
+  maxChunk?: number;
+}
+
+export interface FifoSha1Result {
+  /** First non-zero TPM return code, or 0. */
+  readonly rc: number;
+  /** SHA-1 of the data, as the TPM computed it (null on error). */
+  readonly hashValue: Uint8Array | null;
+  /** New PCR value (null on error). */
+  readonly outDigest: Uint8Array | null;
+  readonly bytes: number;
+  /** SHA1Update commands sent. */
+  readonly updates: number;
+}
+
+type Phase = 'new' | 'open' | 'failed' | 'done';
+
+export class FifoSha1Extend {
+  private readonly drv: CarefulDriver;
+  private phase: Phase = 'new';
+  private rc = 0;
+  private acquired = false;
+  private updates = 0;
+  private chunker: TailChunker | null = null;
+
+  constructor(
+    bus: TisBus,
+    readonly locality: Locality,
+    readonly pcr: number,
+    private readonly opts: FifoSha1Options = {},
+  ) {
+    this.drv = new CarefulDriver(bus, opts.driver);
+  }
+
+  private fail(rc: number): false {
+    this.rc = rc;
+    this.phase = 'failed';
+    this.release();
+    return false;
+  }
+
+  private release(): void {
+    if (this.acquired) this.drv.relinquishLocality(this.locality);
+    this.acquired = false;
+  }
+
+  private guarded<T>(fn: () => T): T {
+    try {
+      return fn();
+    } catch (e) {
+      this.phase = 'failed';
+      this.release();
+      throw e;
+    }
+  }
+
+  private start(): TailChunker | null {
+    if (this.phase !== 'new') return this.chunker;
+    return this.guarded(() => {
+      this.acquired = this.drv.requestLocality(this.locality);
+      const { rc, response } = this.drv.exchange(this.locality, sha1Start12());
+      if (rc !== 0) {
+        this.fail(rc);
+        return null;
+      }
+      const maxNumBytes = u32be(response, TPM12_HEADER_SIZE);
+      const chunk = Math.min(maxNumBytes - (maxNumBytes % SHA1_BLOCK), MAX_UPDATE, this.opts.maxChunk ?? MAX_UPDATE);
+      if (chunk < SHA1_BLOCK) throw new TisProtocolError(`SHA1Start maxNumBytes ${maxNumBytes} is below one block`);
+      this.phase = 'open';
+      this.chunker = new TailChunker(chunk - (chunk % SHA1_BLOCK), (data) => {
+        const r = this.drv.exchange(this.locality, sha1Update12(data));
+        this.updates++;
+        return r.rc === 0 || this.fail(r.rc);
+      });
+      return this.chunker;
+    });
+  }
+
+  /** Feed the next piece of the stream. */
+  update(chunk: Uint8Array): void {
+    const c = this.start();
+    if (c && this.phase === 'open') this.guarded(() => c.push(chunk));
+  }
+
+  /** Send the remaining updates and SHA1CompleteExtend; relinquish. */
+  finish(): FifoSha1Result {
+    const c = this.start();
+    const bytes = c?.bytes ?? 0;
+    if (!c || this.phase !== 'open') return this.result(null, null, bytes);
+    return this.guarded(() => {
+      const tail = c.finish();
+      if (tail === null) return this.result(null, null, bytes);
+      const { rc, response } = this.drv.exchange(this.locality, sha1CompleteExtend12(this.pcr, tail));
+      if (rc !== 0) {
+        this.fail(rc);
+        return this.result(null, null, bytes);
+      }
+      this.phase = 'done';
+      this.release();
+      const h = TPM12_HEADER_SIZE;
+      return this.result(response.slice(h, h + SHA1_SIZE), response.slice(h + SHA1_SIZE, h + 2 * SHA1_SIZE), bytes);
+    });
+  }
+
+  /** Give up: relinquish the locality (the TPM drops the thread at the next other command). */
+  abort(): void {
+    if (this.phase === 'open' || this.phase === 'new') this.phase = 'failed';
+    this.release();
+  }
+
+  private result(hashValue: Uint8Array | null, outDigest: Uint8Array | null, bytes: number): FifoSha1Result {
+    return { rc: this.rc, hashValue, outDigest, bytes, updates: this.updates };
+  }
+}
+
+/** Whole-iterable convenience around FifoSha1Extend. */
+export function fifoSha1Extend(bus: TisBus, locality: Locality, pcr: number, chunks: Iterable<Uint8Array>, opts?: FifoSha1Options): FifoSha1Result {
+  const s = new FifoSha1Extend(bus, locality, pcr, opts);
+  try {
+    for (const c of chunks) s.update(c);
+  } catch (e) {
+    s.abort();
+    throw e;
+  }
+  return s.finish();
+}
+
+/** Async-iterable (upload stream) convenience around FifoSha1Extend. */
+export async function fifoSha1ExtendStream(
+  bus: TisBus,
+  locality: Locality,
+  pcr: number,
+  chunks: AsyncIterable<Uint8Array>,
+  opts?: FifoSha1Options,
+): Promise<FifoSha1Result> {
+  const s = new FifoSha1Extend(bus, locality, pcr, opts);
+  try {
+    for await (const c of chunks) s.update(c);
+  } catch (e) {
+    s.abort();
+    throw e;
+  }
+  return s.finish();
+}

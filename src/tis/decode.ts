@@ -1,0 +1,57 @@
+/**
+ * Address decode, done once per access: offset (relative to 0xFED40000) → locality, the dword
+ * register at `offset & 0xFFC`, and the byte shift `(offset & 3) × 8` (facts §1.1; QEMU
+ * `tpm_tis_mmio_read/write`).
+ */
+import type { Locality } from '../tpm/engine.js';
+import { TIS_DWORD_MASK, TIS_LOCALITY_SHIFT, TIS_MMIO_SIZE } from './registers.js';
+
+export type AccessSize = 1 | 2 | 4;
+export const ACCESS_SIZES: readonly AccessSize[] = [1, 2, 4];
+
+export interface DecodedAddress {
+  readonly locality: Locality;
+  /** Dword-aligned register offset inside the locality window. */
+  readonly register: number;
+  /** Bit shift of the accessed bytes inside that dword. */
+  readonly shift: number;
+  readonly size: AccessSize;
+  /** Mask of the accessed bits, already shifted into dword position. */
+  readonly mask: number;
+}
+
+export function isAccessSize(n: unknown): n is AccessSize {
+  return n === 1 || n === 2 || n === 4;
+}
+
+/** Mask of an access of `size` bytes, unshifted. */
+export function sizeMask(size: AccessSize): number {
+  return size === 4 ? 0xffffffff : size === 2 ? 0xffff : 0xff;
+}
+
+/**
+ * Why an access is not one a TIS decodes, or null if it is: the offset must lie in the 0x5000-byte
+ * window and the access must stay inside one dword register (1-, 2- and 4-byte accesses at any
+ * offset QEMU decodes without crossing a dword).
+ */
+export function accessProblem(offset: unknown, size: unknown): string | null {
+  if (!isAccessSize(size)) return 'size must be 1, 2 or 4';
+  if (typeof offset !== 'number' || !Number.isInteger(offset) || offset < 0 || offset >= TIS_MMIO_SIZE) {
+    return `offset must be an integer in 0..0x${(TIS_MMIO_SIZE - 1).toString(16)}`;
+  }
+  if ((offset & 3) + size > 4) return 'access crosses a dword register boundary';
+  return null;
+}
+
+/** Decode a valid access; null for one a TIS does not decode (reads all-ones, writes dropped). */
+export function decodeAddress(offset: number, size: number): DecodedAddress | null {
+  if (accessProblem(offset, size) !== null || !isAccessSize(size)) return null;
+  const shift = (offset & 3) * 8;
+  return {
+    locality: (offset >>> TIS_LOCALITY_SHIFT) as Locality,
+    register: offset & TIS_DWORD_MASK,
+    shift,
+    size,
+    mask: (sizeMask(size) << shift) >>> 0,
+  };
+}

@@ -1,0 +1,243 @@
+/**
+ * TisDevice: a TIS 1.2 / TIS 1.3 / PTP FIFO interface in front of a `TpmEngine`, reached through
+ * byte offsets relative to 0xFED40000 (facts §1). Modelled on QEMU `hw/tpm/tpm_tis_common.c`;
+ * differences are listed in arbitration.ts and fifo.ts. Invalid accesses are hardware semantics:
+ * reads return all-ones, writes are dropped. Only a broken engine throws.
+ */
+import type { Locality, TpmEngine, TpmFamily } from '../tpm/engine.js';
+import { readAccess, relinquish, setActiveLocality, writeAccess } from './arbitration.js';
+import { decodeAddress, sizeMask, type AccessSize } from './decode.js';
+import { readFifo, readSts, tick, writeFifo, writeSts } from './fifo.js';
+import {
+  DEFAULT_PROFILE,
+  PROFILES_FOR_FAMILY,
+  PROFILE_TRAITS,
+  TIS_ALL_ONES,
+  TIS_BUFFER_MAX,
+  TIS_BURST_COUNT_MAX,
+  TIS_DEFAULT_DID_VID,
+  TIS_DEFAULT_IRQ,
+  TIS_DEFAULT_RID,
+  TIS_IFACE_ID,
+  TIS_INT,
+  TIS_INTERRUPTS_SUPPORTED,
+  TIS_NUM_LOCALITIES,
+  TIS_REG,
+  type TisProfile,
+} from './registers.js';
+import { restoreSnapshot, takeSnapshot } from './snapshot.js';
+import { newLocalityRegs, type TisContext, type TisCore, type TisSnapshot } from './state.js';
+import { buildStateView, type TisStateView } from './view.js';
+
+export interface TisDeviceOptions {
+  /** Default by family: TPM 1.2 → 'tis-1.2', TPM 2.0 → 'ptp-fifo'. */
+  profile?: TisProfile;
+  /** DID_VID (0xF00); default 0x00011014 as QEMU. */
+  didVid?: number;
+  /** RID (0xF04); default 0x01 as QEMU. */
+  rid?: number;
+  /** Largest burstCount shown (1..0xFFFF): 0xFF models an 8-bit burst counter. Default 0xFFFF. */
+  burstMax?: number;
+  /** MMIO reads that still show Execution after tpmGo (0..1000). Default 1. */
+  executionReads?: number;
+  /** INT_VECTOR value (hard wired). Default 5. */
+  irqVector?: number;
+}
+
+/** Returned by `dynamicLaunch` when a locality other than 4 holds the TPM (facts §1.10): nothing was done. */
+export const DYNAMIC_LAUNCH_IGNORED = 0xffffffff;
+/** Largest `executionReads` accepted. */
+export const TIS_EXECUTION_READS_MAX = 1000;
+
+function checkInt(name: string, v: number, min: number, max: number): number {
+  if (!Number.isInteger(v) || v < min || v > max) throw new RangeError(`${name} must be an integer in ${min}..${max}`);
+  return v;
+}
+
+export class TisDevice {
+  readonly profile: TisProfile;
+  readonly family: TpmFamily;
+  readonly didVid: number;
+  readonly rid: number;
+  readonly irqVector: number;
+  private readonly ctx: TisContext;
+
+  constructor(engine: TpmEngine, opts: TisDeviceOptions = {}) {
+    this.family = engine.family;
+    this.profile = opts.profile ?? DEFAULT_PROFILE[engine.family];
+    if (!PROFILES_FOR_FAMILY[engine.family].includes(this.profile)) {
+      throw new RangeError(`profile ${this.profile} cannot front a TPM ${engine.family} (facts §1.5, §1.14)`);
+    }
+    this.didVid = checkInt('didVid', opts.didVid ?? TIS_DEFAULT_DID_VID, 0, 0xffffffff);
+    this.rid = checkInt('rid', opts.rid ?? TIS_DEFAULT_RID, 0, 0xff);
+    this.irqVector = checkInt('irqVector', opts.irqVector ?? TIS_DEFAULT_IRQ, 0, 0xff);
+    const traits = PROFILE_TRAITS[this.profile];
+    const bufferSize = Math.min(checkInt('engine.bufferSize', engine.bufferSize, 16, 0x100000), TIS_BUFFER_MAX);
+    const core: TisCore = {
+      active: null,
+      loc: Array.from({ length: TIS_NUM_LOCALITIES }, () => newLocalityRegs(traits.familyBits)),
+      buffer: new Uint8Array(bufferSize),
+      rwOffset: 0,
+      respLen: 0,
+      pending: null,
+      cmdLocality: null,
+      execReadsLeft: 0,
+      intfSelLock: false,
+    };
+    this.ctx = {
+      core,
+      engine,
+      traits,
+      bufferSize,
+      burstMax: checkInt('burstMax', opts.burstMax ?? TIS_BURST_COUNT_MAX, 1, TIS_BURST_COUNT_MAX),
+      executionReads: checkInt('executionReads', opts.executionReads ?? 1, 0, TIS_EXECUTION_READS_MAX),
+    };
+  }
+
+  get engine(): TpmEngine {
+    return this.ctx.engine;
+  }
+
+  /** MMIO read of `size` bytes at `offset` (relative to 0xFED40000). */
+  read(offset: number, size: AccessSize): number {
+    const d = decodeAddress(offset, size);
+    if (!d) return isSizeLike(size) ? TIS_ALL_ONES & sizeMask(size) : TIS_ALL_ONES;
+    const ctx = this.ctx;
+    const l = d.locality;
+    const r = ctx.core.loc[l];
+    const traits = ctx.traits;
+    let val: number = TIS_ALL_ONES;
+    let positioned = false; // FIFO reads already return the accessed bytes at bit 0
+    switch (d.register) {
+      case TIS_REG.ACCESS:
+        val = readAccess(ctx, l);
+        break;
+      case TIS_REG.INT_ENABLE:
+        val = r?.inte ?? 0;
+        break;
+      case TIS_REG.INT_VECTOR:
+        val = this.irqVector;
+        break;
+      case TIS_REG.INT_STATUS:
+        val = r?.ints ?? 0;
+        break;
+      case TIS_REG.INTF_CAPABILITY:
+        val = traits.intfCapability;
+        break;
+      case TIS_REG.STS:
+        val = readSts(ctx, l, size);
+        break;
+      case TIS_REG.INTERFACE_ID:
+        if (traits.hasInterfaceIdRegister) val = traits.interfaceId | (ctx.core.intfSelLock ? TIS_IFACE_ID.INT_SEL_LOCK : 0);
+        break;
+      case TIS_REG.DID_VID:
+        val = this.didVid;
+        break;
+      case TIS_REG.RID:
+        val = this.rid;
+        break;
+      default:
+        if (isFifoRegister(d.register, traits.hasXDataFifo)) {
+          val = readFifo(ctx, l, size);
+          positioned = ctx.core.active === l;
+        }
+    }
+    const out = ((positioned ? val : val >>> d.shift) & sizeMask(size)) >>> 0;
+    tick(ctx);
+    return out;
+  }
+
+  /** MMIO write of the low `size` bytes of `value` at `offset`. Locality 4 writes are dropped (facts §1.9, §7 item 12). */
+  write(offset: number, size: AccessSize, value: number): void {
+    const d = decodeAddress(offset, size);
+    if (!d || d.locality === 4) return;
+    const ctx = this.ctx;
+    const l = d.locality;
+    const raw = (Number.isFinite(value) ? Math.trunc(value) : 0) & sizeMask(size);
+    const val = (raw << d.shift) >>> 0;
+    const r = ctx.core.loc[l];
+    if (!r) return;
+    switch (d.register) {
+      case TIS_REG.ACCESS:
+        writeAccess(ctx, l, val & 0xff);
+        break;
+      case TIS_REG.INT_ENABLE:
+        if (ctx.core.active === l) {
+          const allowed = TIS_INT.GLOBAL_ENABLE | TIS_INT.POLARITY_MASK | TIS_INTERRUPTS_SUPPORTED;
+          r.inte = ((r.inte & ~d.mask) | (val & allowed)) >>> 0;
+        }
+        break;
+      case TIS_REG.INT_STATUS:
+        if (ctx.core.active === l) r.ints = (r.ints & ~(val & TIS_INTERRUPTS_SUPPORTED)) >>> 0;
+        break;
+      case TIS_REG.STS:
+        writeSts(ctx, l, val);
+        break;
+      case TIS_REG.INTERFACE_ID:
+        if (ctx.traits.hasInterfaceIdRegister && (val & TIS_IFACE_ID.INT_SEL_LOCK) !== 0) ctx.core.intfSelLock = true;
+        break;
+      default:
+        if (isFifoRegister(d.register, ctx.traits.hasXDataFifo)) writeFifo(ctx, l, size, raw);
+      // INT_VECTOR is hard wired; INTF_CAPABILITY, DID_VID, RID are read-only; others undecoded.
+    }
+  }
+
+  /** `count` 1-byte reads at `offset` (e.g. draining DATA_FIFO). */
+  readBytes(offset: number, count: number): Uint8Array {
+    const out = new Uint8Array(Math.max(0, Math.trunc(count)));
+    for (let i = 0; i < out.length; i++) out[i] = this.read(offset, 1);
+    return out;
+  }
+
+  /** One 1-byte write per byte at `offset` (e.g. filling DATA_FIFO). */
+  writeBytes(offset: number, data: Uint8Array): void {
+    for (const b of data) this.write(offset, 1, b);
+  }
+
+  /**
+   * The CPU's dynamic launch as LPC special cycles at locality 4 (facts §1.10, §2.7, §3.6):
+   * HASH_START, HASH_DATA (in buffer-sized pieces), HASH_END. Ignored (returns
+   * DYNAMIC_LAUNCH_IGNORED) while another locality is active; otherwise locality 4 becomes active,
+   * any command is aborted and the FIFO cleared, and locality 4 is released at the end or on error.
+   * Returns the first non-zero TPM return code, or 0.
+   */
+  dynamicLaunch(data: Uint8Array): number {
+    const ctx = this.ctx;
+    const launch: Locality = 4;
+    if (ctx.core.active !== null && ctx.core.active !== launch) return DYNAMIC_LAUNCH_IGNORED;
+    setActiveLocality(ctx, launch);
+    try {
+      let rc = ctx.engine.hashStart();
+      for (let off = 0; rc === 0 && off < data.length; off += ctx.bufferSize) {
+        rc = ctx.engine.hashData(data.subarray(off, Math.min(data.length, off + ctx.bufferSize)));
+      }
+      if (rc === 0) rc = ctx.engine.hashEnd();
+      return rc >>> 0;
+    } finally {
+      relinquish(ctx, launch);
+    }
+  }
+
+  /** Decoded state for display and tests (no side effects). */
+  state(): TisStateView {
+    return buildStateView(this.ctx, this.profile);
+  }
+
+  snapshot(): TisSnapshot {
+    return takeSnapshot(this.ctx, this.profile);
+  }
+
+  /** Load a snapshot taken from a device with the same profile; throws TisSnapshotError if malformed. */
+  restore(snapshot: TisSnapshot): void {
+    restoreSnapshot(this.ctx, this.profile, snapshot);
+  }
+}
+
+function isSizeLike(n: number): n is AccessSize {
+  return n === 1 || n === 2 || n === 4;
+}
+
+function isFifoRegister(register: number, hasXData: boolean): boolean {
+  if (register === TIS_REG.DATA_FIFO) return true;
+  return hasXData && register >= TIS_REG.XDATA_FIFO && register <= TIS_REG.XDATA_FIFO_END;
+}
