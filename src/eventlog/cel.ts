@@ -1,8 +1,9 @@
 /**
  * TCG Canonical Event Log, JSON encoding (CEL-JSON, TCG "Canonical Event Log Format" v1.0 §5):
  * one object per record with recnum, pcr, digests [{hashAlg, digest}], content_type
- * "pcclient_std" and content {event_type, event_data (base64)}. Spec ID header records are not
- * emitted (CEL carries algorithms in each record's digests).
+ * "pcclient_std" and content {event_type (numeric form), event_data (hex, as in the spec's §5.3
+ * example and in tpm2-tss / systemd output)}. Spec ID header records are not emitted (CEL carries
+ * the algorithm of each digest in the record itself).
  */
 import { toHex } from '../bytes/index.js';
 import { EV } from './constants.js';
@@ -14,6 +15,7 @@ export interface CelJsonRecord {
   pcr: number;
   digests: { hashAlg: string; digest: string }[];
   content_type: 'pcclient_std';
+  /** event_data: lowercase hex of the event bytes. */
   content: { event_type: number; event_data: string };
 }
 
@@ -29,7 +31,7 @@ export function toCelJson(log: ParsedLog): CelJsonRecord[] {
         digest: toHex(d.digest),
       })),
       content_type: 'pcclient_std',
-      content: { event_type: e.type, event_data: Buffer.from(e.data.buffer, e.data.byteOffset, e.data.byteLength).toString('base64') },
+      content: { event_type: e.type, event_data: toHex(e.data) },
     });
   }
   return out;

@@ -91,7 +91,9 @@ for (const [k, v] of Object.entries(SLAUNCH_EVTYPE)) NAMES.set(v, `DLE_EVTYPE_${
 
 /** Spec name of an event type, or `EV_UNKNOWN_0x…` (full width hex). */
 export function eventTypeName(type: number): string {
-  return NAMES.get(type) ?? `EV_UNKNOWN_0x${type.toString(16).padStart(8, '0')}`;
+  const hex = type.toString(16).padStart(8, '0');
+  if (type >= TXT_EVTYPE_MIN && type <= TXT_EVTYPE_MAX) return NAMES.get(type) ?? `TXT_EVTYPE_0x${hex}`;
+  return NAMES.get(type) ?? `EV_UNKNOWN_0x${hex}`;
 }
 
 /** Whether the type is a DRTM type (TXT 0x400–0x4FF or Secure Launch 0x502–0x504). */

@@ -88,7 +88,9 @@ export function verifyEventLog(log: ParsedLog, expected: ExpectedPcrs, opts: Rep
         }));
         const ids = new Set(feeding.map((e) => e.index));
         check.likelyCause = findings.filter((f) => ids.has(f.eventIndex) && f.algorithms.includes(alg.algId));
-        if (check.likelyCause.length === 0) {
+        if (feeding.length === 0) {
+          check.note = 'no event in the log extends this PCR in this bank';
+        } else if (check.likelyCause.length === 0) {
           check.note = 'no feeding event has a digest that contradicts its data: an event may be missing, extra or not hash-checkable, or the expected value comes from another boot';
         }
       } else if (!check.match) {

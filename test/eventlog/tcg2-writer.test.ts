@@ -70,3 +70,16 @@ describe('facts §6(b) TCG2 crypto-agile writer', () => {
     expect(back.bytes()).toEqual(log.bytes());
   });
 });
+
+describe('event type names (facts §6(c), §5.1)', () => {
+  it('names spec, TXT and Secure Launch types greppably', async () => {
+    const { eventTypeName } = await import('../../src/eventlog/constants.js');
+    expect(eventTypeName(EV.NO_ACTION)).toBe('EV_NO_ACTION');
+    expect(eventTypeName(0x80000001)).toBe('EV_EFI_VARIABLE_DRIVER_CONFIG');
+    expect(eventTypeName(0x402)).toBe('TXT_EVTYPE_HASH_START');
+    expect(eventTypeName(0x405)).toBe('TXT_EVTYPE_0x00000405');
+    expect(eventTypeName(0x4ff)).toBe('TXT_EVTYPE_CAP_VALUE');
+    expect(eventTypeName(SLAUNCH_EVTYPE.SLAUNCH_END)).toBe('DLE_EVTYPE_SLAUNCH_END');
+    expect(eventTypeName(0x12345678)).toBe('EV_UNKNOWN_0x12345678');
+  });
+});
