@@ -1,0 +1,133 @@
+/**
+ * Command dispatch (TPM 2.0 Library Part 3 §5 "Command processing"), in the order of libtpms
+ * 0.9.2 `ExecCommand.c` ExecuteCommand: end any DRTM sequence, header (tag, size, code),
+ * command code, Startup state, handles, handle load status, authorization area, parameters,
+ * trailing bytes, action, response. Errors are always the 10-byte form (facts §3.1).
+ */
+import { BeWriter } from '../bytes/index.js';
+import type { CommandContext, CommandDef, HandleKind } from './command.js';
+import { makeGetCapability } from './commands/capability.js';
+import { FlushContext } from './commands/context.js';
+import { Hash } from './commands/hash.js';
+import { PCR_Allocate, PCR_Event, PCR_Extend, PCR_Read, PCR_Reset } from './commands/pcr.js';
+import { GetRandom } from './commands/random.js';
+import { EventSequenceComplete, HashSequenceStart, SequenceComplete, SequenceUpdate } from './commands/sequence.js';
+import { Shutdown, Startup } from './commands/startup.js';
+import { GetTestResult, SelfTest } from './commands/testing.js';
+import { handleType, LIMITS, TPM_CC, TPM_HT, TPM_ST, TPM_ST_VALUES } from './constants.js';
+import { terminateDrtmSequence } from './drtm.js';
+import { ParamReader, RcFault, TpmReader } from './marshal.js';
+import { RC_1, RC_H, TPM_RC } from './rc.js';
+import { checkSessions, encodeResponseSessions, type AuthSession } from './session.js';
+import { decodeDhObject, decodeDhPcr, decodeRhPlatform } from './structures.js';
+
+const TABLE: CommandDef[] = [
+  Startup,
+  Shutdown,
+  SelfTest,
+  GetTestResult,
+  GetRandom,
+  PCR_Read,
+  PCR_Extend,
+  PCR_Event,
+  PCR_Reset,
+  PCR_Allocate,
+  HashSequenceStart,
+  SequenceUpdate,
+  SequenceComplete,
+  EventSequenceComplete,
+  FlushContext,
+  Hash,
+];
+TABLE.push(makeGetCapability(() => TABLE));
+TABLE.sort((a, b) => a.cc - b.cc);
+
+/** The dispatch table: TPM_CC → command. */
+export const COMMANDS: ReadonlyMap<number, CommandDef> = new Map(TABLE.map((c) => [c.cc, c]));
+
+function decodeHandle(r: TpmReader, kind: HandleKind): number {
+  switch (kind) {
+    case 'TPMI_DH_PCR':
+      return decodeDhPcr(r, false);
+    case 'TPMI_DH_PCR+':
+      return decodeDhPcr(r, true);
+    case 'TPMI_DH_OBJECT':
+      return decodeDhObject(r);
+    case 'TPMI_RH_PLATFORM':
+      return decodeRhPlatform(r);
+  }
+}
+
+export function errorResponse(rc: number): Uint8Array {
+  return new BeWriter(10).u16(TPM_ST.NO_SESSIONS).u32(10).u32(rc).finish();
+}
+
+/** Execute one command; never throws for TPM-level errors. */
+export function dispatch(command: Uint8Array, ctx: CommandContext): Uint8Array {
+  // "Any command through this function will unceremoniously end the _TPM_Hash_Data/_TPM_Hash_End sequence."
+  terminateDrtmSequence(ctx.state);
+  try {
+    return run(command, ctx);
+  } catch (e) {
+    if (e instanceof RcFault) return errorResponse(e.rc);
+    throw e;
+  }
+}
+
+function run(command: Uint8Array, ctx: CommandContext): Uint8Array {
+  const { state } = ctx;
+  const r = new TpmReader(command);
+  const tag = r.u16();
+  if (!TPM_ST_VALUES.has(tag)) throw new RcFault(TPM_RC.VALUE);
+  if (tag !== TPM_ST.NO_SESSIONS && tag !== TPM_ST.SESSIONS) throw new RcFault(TPM_RC.BAD_TAG);
+  const commandSize = r.u32();
+  if (commandSize !== command.length || commandSize > LIMITS.MAX_COMMAND_SIZE) throw new RcFault(TPM_RC.COMMAND_SIZE);
+  const cc = r.u32();
+  const def = COMMANDS.get(cc);
+  if (!def) throw new RcFault(TPM_RC.COMMAND_CODE);
+  if (state.started === (cc === TPM_CC.Startup)) throw new RcFault(TPM_RC.INITIALIZE);
+
+  // Handle area: the n-th handle's unmarshal error gets TPM_RC_H + n × TPM_RC_1.
+  const handles: number[] = [];
+  def.handles.forEach((kind, i) => {
+    try {
+      handles.push(decodeHandle(r, kind));
+    } catch (e) {
+      if (e instanceof RcFault) throw new RcFault(e.rc + RC_H + (i + 1) * RC_1);
+      throw e;
+    }
+  });
+  // EntityGetLoadStatus: transient objects must be loaded; this TPM has no persistent objects.
+  handles.forEach((h, i) => {
+    if (handleType(h) === TPM_HT.TRANSIENT && !state.objects.isPresent(h)) throw new RcFault(TPM_RC.REFERENCE_H0 + i);
+    if (handleType(h) === TPM_HT.PERSISTENT) throw new RcFault(TPM_RC.HANDLE + RC_H + (i + 1) * RC_1);
+  });
+
+  let sessions: AuthSession[] = [];
+  if (tag === TPM_ST.SESSIONS) {
+    const authSize = r.u32();
+    if (authSize < 9 || authSize > r.remaining) throw new RcFault(TPM_RC.SIZE);
+    const area = r.take(authSize);
+    sessions = checkSessions(area, def, handles, state);
+  } else if (def.authHandles > 0) {
+    throw new RcFault(TPM_RC.AUTH_MISSING);
+  }
+
+  const action = def.prepare(new ParamReader(r), state);
+  if (r.remaining !== 0) throw new RcFault(TPM_RC.SIZE);
+  const out = action(ctx, handles);
+
+  const w = new BeWriter(64);
+  w.u16(tag).u32(0).u32(TPM_RC.SUCCESS);
+  if (out.handle !== undefined) w.u32(out.handle);
+  const paramSizeAt = w.length;
+  if (tag === TPM_ST.SESSIONS) w.u32(0);
+  const paramStart = w.length;
+  out.write?.(w);
+  if (tag === TPM_ST.SESSIONS) {
+    w.patchU32(paramSizeAt, w.length - paramStart);
+    encodeResponseSessions(w, sessions);
+  }
+  w.patchU32(2, w.length);
+  return w.finish();
+}
