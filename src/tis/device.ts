@@ -101,7 +101,7 @@ export class TisDevice {
   /** MMIO read of `size` bytes at `offset` (relative to 0xFED40000). */
   read(offset: number, size: AccessSize): number {
     const d = decodeAddress(offset, size);
-    if (!d) return isSizeLike(size) ? TIS_ALL_ONES & sizeMask(size) : TIS_ALL_ONES;
+    if (!d) return isSizeLike(size) ? (TIS_ALL_ONES & sizeMask(size)) >>> 0 : TIS_ALL_ONES;
     const ctx = this.ctx;
     const l = d.locality;
     const r = ctx.core.loc[l];

@@ -4,7 +4,7 @@
  * snapshots to JSON.
  */
 import type { Locality, TpmEngine } from '../tpm/engine.js';
-import { TIS_ACCESS, TIS_NUM_LOCALITIES, type ProfileTraits, type TisProfile } from './registers.js';
+import { TIS_ACCESS, TIS_INT, TIS_NUM_LOCALITIES, type ProfileTraits, type TisProfile } from './registers.js';
 
 /** Command state machine states (facts §1.11). */
 export const TIS_FSM = {
@@ -49,7 +49,8 @@ export interface TisCore {
 }
 
 export function newLocalityRegs(familyBits: number): LocalityRegs {
-  return { access: TIS_ACCESS.TPM_REG_VALID_STS, sts: familyBits, state: TIS_FSM.IDLE, inte: 0, ints: 0 };
+  // QEMU `tpm_tis_reset`: ACCESS = tpmRegValidSts, INT_ENABLE = level-low polarity.
+  return { access: TIS_ACCESS.TPM_REG_VALID_STS, sts: familyBits, state: TIS_FSM.IDLE, inte: TIS_INT.POLARITY_LOW_LEVEL, ints: 0 };
 }
 
 /** Serialisable device state (everything but the engine and the construction options). */
