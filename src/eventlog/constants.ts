@@ -1,5 +1,5 @@
 /**
- * Event types of the TCG PC Client Platform Firmware Profile (§10.4.1, EV_*), the Intel TXT
+ * Event types of the TCG PC Client Platform Firmware Profile (EV_* event types; section numbers not cited: the spec was not opened here), the Intel TXT
  * event types (base 0x400, facts §6(c)) and the TrenchBoot Secure Launch types (facts §5.1).
  */
 

@@ -1,6 +1,6 @@
 /**
- * Event-data decoding by event type (TCG PC Client PFP §10.4: EV_NO_ACTION payloads, UEFI
- * structures of §10.4.x; TXT and Secure Launch types of facts §5.1, §6(c)). Decoding is best
+ * Event-data decoding by event type (TCG PC Client PFP: EV_NO_ACTION payloads, UEFI
+ * event structures; TXT and Secure Launch types of facts §5.1, §6(c)). Decoding is best
  * effort and never throws: data that does not fit its structure yields `{ kind: 'raw' }` with a
  * reason. Every length is checked against the remaining bytes before use.
  */
@@ -23,6 +23,19 @@ export type EventDetails =
   | { kind: 'event-tag'; taggedEventId: number; dataSize: number }
   | { kind: 'drtm'; name: string; info?: string }
   | { kind: 'raw'; reason?: string };
+
+/** UEFI_VARIABLE_DATA (TCG PC Client PFP). */
+export const UEFI_VARIABLE_DATA = { OFF_VARIABLE_NAME: 0, OFF_UNICODE_NAME_LENGTH: 16, OFF_VARIABLE_DATA_LENGTH: 24, OFF_UNICODE_NAME: 32 } as const;
+/** UEFI_IMAGE_LOAD_EVENT (TCG PC Client PFP). */
+export const UEFI_IMAGE_LOAD_EVENT = { OFF_LOCATION: 0, OFF_LENGTH: 8, OFF_LINK_TIME_ADDRESS: 16, OFF_LENGTH_OF_DEVICE_PATH: 24, OFF_DEVICE_PATH: 32 } as const;
+/** UEFI_GPT_DATA: EFI_PARTITION_TABLE_HEADER (92 bytes; DiskGUID at 56) then NumberOfPartitions u64. */
+export const UEFI_GPT_DATA = { OFF_DISK_GUID: 56, OFF_NUMBER_OF_PARTITIONS: 92, MIN_SIZE: 100 } as const;
+/** UEFI_PLATFORM_FIRMWARE_BLOB: BlobBase u64, BlobLength u64. */
+export const UEFI_PLATFORM_FIRMWARE_BLOB_SIZE = 16;
+/** TCG_Sp800_155_PlatformId_Event3: Signature[16], VendorId u32, ReferenceManifestGuid (16). */
+export const SP800_155_EVENT3 = { OFF_VENDOR_ID: 16, OFF_REFERENCE_MANIFEST_GUID: 20, MIN_SIZE: 36 } as const;
+/** TCG_PCClientTaggedEvent: taggedEventID u32, taggedEventDataSize u32, data. */
+export const TAGGED_EVENT = { OFF_ID: 0, OFF_DATA_SIZE: 4, HEADER_SIZE: 8 } as const;
 
 /** EFI_GUID (mixed-endian) as text. */
 export function guidLittleEndianToString(b: Uint8Array, off: number): string {
@@ -67,15 +80,16 @@ function text(d: Uint8Array): EventDetails {
 
 /** UEFI_VARIABLE_DATA: VariableName GUID, UnicodeNameLength u64, VariableDataLength u64, name, data. */
 export function splitUefiVariable(d: Uint8Array): { guid: string; name: string; nameEnd: number; dataLength: number } | null {
-  if (d.length < 32) return null;
-  const nameLen = u64le(d, 16);
-  const dataLen = u64le(d, 24);
-  const avail = BigInt(d.length - 32);
+  const V = UEFI_VARIABLE_DATA;
+  if (d.length < V.OFF_UNICODE_NAME) return null;
+  const nameLen = u64le(d, V.OFF_UNICODE_NAME_LENGTH);
+  const dataLen = u64le(d, V.OFF_VARIABLE_DATA_LENGTH);
+  const avail = BigInt(d.length - V.OFF_UNICODE_NAME);
   if (nameLen * 2n > avail || dataLen > avail - nameLen * 2n) return null;
-  const nameEnd = 32 + Number(nameLen) * 2;
+  const nameEnd = V.OFF_UNICODE_NAME + Number(nameLen) * 2;
   return {
-    guid: guidLittleEndianToString(d, 0),
-    name: new TextDecoder('utf-16le').decode(d.subarray(32, nameEnd)),
+    guid: guidLittleEndianToString(d, V.OFF_VARIABLE_NAME),
+    name: new TextDecoder('utf-16le').decode(d.subarray(V.OFF_UNICODE_NAME, nameEnd)),
     nameEnd,
     dataLength: Number(dataLen),
   };
@@ -87,22 +101,23 @@ function efiVariable(d: Uint8Array): EventDetails {
 }
 
 function imageLoad(d: Uint8Array): EventDetails {
-  if (d.length < 32) return { kind: 'raw', reason: 'UEFI_IMAGE_LOAD_EVENT shorter than 32 bytes' };
-  const dpLen = u64le(d, 24);
-  if (dpLen > BigInt(d.length - 32)) return { kind: 'raw', reason: 'LengthOfDevicePath past the end' };
+  const I = UEFI_IMAGE_LOAD_EVENT;
+  if (d.length < I.OFF_DEVICE_PATH) return { kind: 'raw', reason: 'UEFI_IMAGE_LOAD_EVENT shorter than 32 bytes' };
+  const dpLen = u64le(d, I.OFF_LENGTH_OF_DEVICE_PATH);
+  if (dpLen > BigInt(d.length - I.OFF_DEVICE_PATH)) return { kind: 'raw', reason: 'LengthOfDevicePath past the end' };
   return {
     kind: 'efi-image-load',
-    imageLocation: hex64(d, 0),
-    imageLength: hex64(d, 8),
-    linkTimeAddress: hex64(d, 16),
-    devicePath: toHex(d.subarray(32, 32 + Number(dpLen))),
+    imageLocation: hex64(d, I.OFF_LOCATION),
+    imageLength: hex64(d, I.OFF_LENGTH),
+    linkTimeAddress: hex64(d, I.OFF_LINK_TIME_ADDRESS),
+    devicePath: toHex(d.subarray(I.OFF_DEVICE_PATH, I.OFF_DEVICE_PATH + Number(dpLen))),
   };
 }
 
 function firmwareBlob(d: Uint8Array, v2: boolean): EventDetails {
-  if (!v2) return d.length === 16 ? { kind: 'firmware-blob', base: hex64(d, 0), length: hex64(d, 8) } : text(d);
+  if (!v2) return d.length === UEFI_PLATFORM_FIRMWARE_BLOB_SIZE ? { kind: 'firmware-blob', base: hex64(d, 0), length: hex64(d, 8) } : text(d);
   const n = d[0] ?? 0;
-  if (d.length !== 1 + n + 16) return { kind: 'raw', reason: 'UEFI_PLATFORM_FIRMWARE_BLOB2 size mismatch' };
+  if (d.length !== 1 + n + UEFI_PLATFORM_FIRMWARE_BLOB_SIZE) return { kind: 'raw', reason: 'UEFI_PLATFORM_FIRMWARE_BLOB2 size mismatch' };
   return { kind: 'firmware-blob', description: new TextDecoder('latin1').decode(d.subarray(1, 1 + n)), base: hex64(d, 1 + n), length: hex64(d, 9 + n) };
 }
 
@@ -111,7 +126,9 @@ function noAction(pcr: number, d: Uint8Array): EventDetails {
   const l = startupLocalityOf(pcr, EV.NO_ACTION, d);
   if (l !== null) return { kind: 'startup-locality', locality: l };
   const sig = new TextDecoder('latin1').decode(d.subarray(0, Math.min(16, d.length))).replace(/\0+$/, '');
-  if (sig === 'SP800-155 Event3' && d.length >= 36) return { kind: 'sp800-155-event3', vendorId: u32le(d, 16), referenceManifestGuid: guidLittleEndianToString(d, 20) };
+  if (sig === 'SP800-155 Event3' && d.length >= SP800_155_EVENT3.MIN_SIZE) {
+    return { kind: 'sp800-155-event3', vendorId: u32le(d, SP800_155_EVENT3.OFF_VENDOR_ID), referenceManifestGuid: guidLittleEndianToString(d, SP800_155_EVENT3.OFF_REFERENCE_MANIFEST_GUID) };
+  }
   return { kind: 'no-action', signature: sig.replace(/[^\x20-\x7e]/g, '.') };
 }
 
@@ -146,14 +163,14 @@ export function decodeEventData(pcr: number, type: number, d: Uint8Array): Event
     case EV.EFI_GPT_EVENT:
     case EV.EFI_GPT_EVENT2: {
       // UEFI_GPT_DATA: EFI_PARTITION_TABLE_HEADER (92 bytes), NumberOfPartitions u64, entries.
-      if (d.length < 100) return { kind: 'raw', reason: 'UEFI_GPT_DATA shorter than 100 bytes' };
-      const n = u64le(d, 92);
-      return { kind: 'efi-gpt', diskGuid: guidLittleEndianToString(d, 56), numberOfPartitions: n > 0xffffn ? -1 : Number(n) };
+      if (d.length < UEFI_GPT_DATA.MIN_SIZE) return { kind: 'raw', reason: 'UEFI_GPT_DATA shorter than 100 bytes' };
+      const n = u64le(d, UEFI_GPT_DATA.OFF_NUMBER_OF_PARTITIONS);
+      return { kind: 'efi-gpt', diskGuid: guidLittleEndianToString(d, UEFI_GPT_DATA.OFF_DISK_GUID), numberOfPartitions: n > 0xffffn ? -1 : Number(n) };
     }
     case EV.EVENT_TAG: {
-      if (d.length < 8) return { kind: 'raw', reason: 'TCG_PCClientTaggedEvent shorter than 8 bytes' };
-      const size = u32le(d, 4);
-      return size <= d.length - 8 ? { kind: 'event-tag', taggedEventId: u32le(d, 0), dataSize: size } : { kind: 'raw', reason: 'taggedEventDataSize past the end' };
+      if (d.length < TAGGED_EVENT.HEADER_SIZE) return { kind: 'raw', reason: 'TCG_PCClientTaggedEvent shorter than 8 bytes' };
+      const size = u32le(d, TAGGED_EVENT.OFF_DATA_SIZE);
+      return size <= d.length - TAGGED_EVENT.HEADER_SIZE ? { kind: 'event-tag', taggedEventId: u32le(d, TAGGED_EVENT.OFF_ID), dataSize: size } : { kind: 'raw', reason: 'taggedEventDataSize past the end' };
     }
     default:
       break;

@@ -6,7 +6,7 @@ import type { AlgorithmSize, SpecIdEvent00, SpecIdEvent03 } from './spec-id.js';
 import type { TxtContainerHeader } from './txt-container.js';
 
 /**
- * `tcg2-agile`: Spec ID Event03 header then TCG_PCR_EVENT2 records (TCG PC Client PFP §10.2).
+ * `tcg2-agile`: Spec ID Event03 header then TCG_PCR_EVENT2 records (TCG PC Client PFP).
  * `tpm12-sha1`: TCG_PCClientPCREvent records, one SHA-1 digest each (TCG PC Client 1.2 / EFI 1.22).
  * `txt-container`: Intel TXT 1.2 event container (facts §6(a)), bare or nested in a Spec ID
  * Event00 header's vendorInfo (facts §6(f)).

@@ -1,6 +1,6 @@
 /**
  * Event-log parser: format detection and the three record layouts (facts §6; TCG PC Client PFP
- * §10.2.1 TCG_PCClientPCREvent, §10.2.2 TCG_PCR_EVENT2). Every length is checked against what
+ * TCG_PCClientPCREvent, TCG_PCR_EVENT2). Every length is checked against what
  * remains and against a named cap (limits.ts) before anything is allocated.
  */
 import { TPM_ALG } from '../hash/index.js';
@@ -10,6 +10,7 @@ import { resolveLimits, type ParseLimits } from './limits.js';
 import type { LogDigest, LogEvent, LogFormat, ParsedLog } from './model.js';
 import { LeCursor, paddingStart } from './reader.js';
 import {
+  SPEC_ID,
   bankOf,
   decodeSpecIdEvent00,
   decodeSpecIdEvent03,
@@ -37,10 +38,10 @@ function startsWithAt(b: Uint8Array, off: number, sig: Uint8Array): boolean {
 /** Offset of vendorInfo in a Spec ID Event00 header record whose vendorInfo is a TXT container, else -1. */
 function embeddedContainerOffset(b: Uint8Array): number {
   const H = TPM12_PCR_EVENT.HEADER_SIZE;
-  if (b.length < H + 25 + TXT_CONTAINER.HEADER_SIZE) return -1;
+  const v = H + SPEC_ID.OFF00_VENDOR_INFO;
+  if (b.length < v + TXT_CONTAINER.HEADER_SIZE) return -1;
   if (new DataView(b.buffer, b.byteOffset, b.byteLength).getUint32(4, true) !== EV.NO_ACTION) return -1;
   if (!isSpecId00(b.subarray(H, H + 16))) return -1;
-  const v = H + 25;
   return startsWithAt(b, v, TXT_SIG) ? v : -1;
 }
 

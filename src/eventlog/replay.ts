@@ -1,7 +1,7 @@
 /**
  * Replay: recompute PCR values from a parsed log.
  *
- * Rules (README of the vectors; TCG PC Client PFP §10.4.5.3; facts §4, §6):
+ * Rules (README of the vectors; TCG PC Client PFP StartupLocality event; facts §4, §6):
  * - EV_NO_ACTION records are never extended (Spec ID, StartupLocality, SP800-155 Event3, …).
  * - A PCR 0 EV_NO_ACTION "StartupLocality\0"+L record makes PCR 0 start at 00..0L in every bank.
  * - PCRs 0–16 and 23 start at zero.

@@ -1,5 +1,5 @@
 /**
- * TCG_EfiSpecIDEvent ("Spec ID Event03", TCG PC Client PFP §10.4.5.1) and the TCG 1.2
+ * TCG_EfiSpecIDEvent ("Spec ID Event03", TCG PC Client PFP) and the TCG 1.2
  * "Spec ID Event00" header (facts §6(b), §6(f)): encode and decode of the event *data*.
  */
 import { LeWriter, u16le, u32le } from '../bytes/index.js';
@@ -19,6 +19,17 @@ export const SPEC_ID = {
   PLATFORM_CLASS_SERVER: 1,
   UINTN_SIZE_UINT32: 1,
   UINTN_SIZE_UINT64: 2,
+  /** Field offsets inside the event data (both signatures). */
+  OFF_PLATFORM_CLASS: 16,
+  OFF_SPEC_VERSION_MINOR: 20,
+  OFF_SPEC_VERSION_MAJOR: 21,
+  OFF_SPEC_ERRATA: 22,
+  OFF_UINTN_SIZE: 23,
+  /** Event03 only. */
+  OFF_NUMBER_OF_ALGORITHMS: 24,
+  /** Event00: vendorInfoSize follows the fixed part. */
+  OFF00_VENDOR_INFO_SIZE: 24,
+  OFF00_VENDOR_INFO: 25,
 } as const;
 
 export const SIGNATURE03_BYTES = new TextEncoder().encode(SPEC_ID.SIGNATURE03);
@@ -84,6 +95,17 @@ export function encodeSpecIdEvent00(s: Omit<SpecIdEvent00, 'kind'>): Uint8Array 
   return w.finish();
 }
 
+/** platformClass … uintnSize, common to Event03 and Event00 (caller checked the length). */
+function commonFields(data: Uint8Array): Pick<SpecIdEvent03, 'platformClass' | 'specVersionMinor' | 'specVersionMajor' | 'specErrata' | 'uintnSize'> {
+  return {
+    platformClass: u32le(data, SPEC_ID.OFF_PLATFORM_CLASS),
+    specVersionMinor: data[SPEC_ID.OFF_SPEC_VERSION_MINOR] ?? 0,
+    specVersionMajor: data[SPEC_ID.OFF_SPEC_VERSION_MAJOR] ?? 0,
+    specErrata: data[SPEC_ID.OFF_SPEC_ERRATA] ?? 0,
+    uintnSize: data[SPEC_ID.OFF_UINTN_SIZE] ?? 0,
+  };
+}
+
 function startsWith(b: Uint8Array, sig: Uint8Array): boolean {
   if (b.length < sig.length) return false;
   for (let i = 0; i < sig.length; i++) if (b[i] !== sig[i]) return false;
@@ -110,8 +132,8 @@ export function decodeSpecIdEvent03(
     throw new EventLogParseError(`Spec ID Event03: ${msg}`, base + at, 0);
   };
   if (data.length < SPEC_ID.FIXED03_SIZE) fail(`needs ${SPEC_ID.FIXED03_SIZE} bytes, have ${data.length}`, 0);
-  const n = u32le(data, 24);
-  if (n === 0 || n > limits.maxDigestsPerRecord) fail(`numberOfAlgorithms ${n} outside 1..${limits.maxDigestsPerRecord}`, 24);
+  const n = u32le(data, SPEC_ID.OFF_NUMBER_OF_ALGORITHMS);
+  if (n === 0 || n > limits.maxDigestsPerRecord) fail(`numberOfAlgorithms ${n} outside 1..${limits.maxDigestsPerRecord}`, SPEC_ID.OFF_NUMBER_OF_ALGORITHMS);
   let off = SPEC_ID.FIXED03_SIZE;
   if (n * 4 > data.length - off) fail(`digestSizes[${n}] past the end`, off);
   const algorithms: AlgorithmSize[] = [];
@@ -134,11 +156,7 @@ export function decodeSpecIdEvent03(
   return {
     spec: {
       kind: 'spec-id-03',
-      platformClass: u32le(data, 16),
-      specVersionMinor: data[20] ?? 0,
-      specVersionMajor: data[21] ?? 0,
-      specErrata: data[22] ?? 0,
-      uintnSize: data[23] ?? 0,
+      ...commonFields(data),
       algorithms,
       vendorInfo,
     },
@@ -151,18 +169,14 @@ export function decodeSpecIdEvent00(data: Uint8Array, base: number): SpecIdEvent
   if (data.length < SPEC_ID.FIXED00_SIZE + 1) {
     throw new EventLogParseError(`Spec ID Event00 needs ${SPEC_ID.FIXED00_SIZE + 1} bytes, have ${data.length}`, base, 0);
   }
-  const vsize = data[SPEC_ID.FIXED00_SIZE] ?? 0;
-  const vOff = SPEC_ID.FIXED00_SIZE + 1;
+  const vsize = data[SPEC_ID.OFF00_VENDOR_INFO_SIZE] ?? 0;
+  const vOff = SPEC_ID.OFF00_VENDOR_INFO;
   if (vsize > data.length - vOff) {
     throw new EventLogParseError(`Spec ID Event00 vendorInfo (${vsize} bytes) past the end`, base + SPEC_ID.FIXED00_SIZE, 0);
   }
   return {
     kind: 'spec-id-00',
-    platformClass: u32le(data, 16),
-    specVersionMinor: data[20] ?? 0,
-    specVersionMajor: data[21] ?? 0,
-    specErrata: data[22] ?? 0,
-    uintnSize: data[23] ?? 0,
+    ...commonFields(data),
     vendorInfo: data.slice(vOff, vOff + vsize),
   };
 }

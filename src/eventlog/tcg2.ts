@@ -1,6 +1,6 @@
 /**
- * TCG PC Client crypto-agile event-log writer (TCG PC Client PFP §10.2.2 TCG_PCR_EVENT2,
- * §10.4.5.1 Spec ID Event03), as the Xen series writes it on TPM 2.0 (facts §6(b), §3.7), plus the
+ * TCG PC Client crypto-agile event-log writer (TCG PC Client PFP TCG_PCR_EVENT2 and
+ * Spec ID Event03), as the Xen series writes it on TPM 2.0 (facts §6(b), §3.7), plus the
  * TXT heap HEAP_EVENT_LOG_POINTER_ELEMENT2_1 through which Xen finds it (facts §6(c)).
  * Writes are bounded by the SLRT log size; an entry that does not fit is not written (§6(e)).
  */
