@@ -1,12 +1,13 @@
 /**
  * Shared helpers for the TIS tests: register addressing as QEMU's qtests write it
- * (`TIS_REG(locty, reg)`), device factories per profile, and engine loading (the real engines
- * once `src/tpm12` / `src/tpm2` exist, else the fakes in fake-engines.ts).
+ * (`TIS_REG(locty, reg)`), device factories per profile, the fake and the real engines, and a
+ * recording engine wrapper for differential replays.
  */
-import { existsSync } from 'node:fs';
-import { fileURLToPath } from 'node:url';
 import type { TpmEngine, TpmFamily, Locality } from '../../src/tpm/engine.js';
 import { TisDevice, type TisDeviceOptions, type TisProfile, TIS_LOCALITY_SHIFT } from '../../src/tis/index.js';
+import type { BankName } from '../../src/hash/index.js';
+import { createTpm12 } from '../../src/tpm12/index.js';
+import { createTpm2 } from '../../src/tpm2/index.js';
 import { FakeTpm12, FakeTpm2 } from './fake-engines.js';
 
 /** Offset of `reg` in locality `l` (qtest `TIS_REG`). */
@@ -39,35 +40,53 @@ export function io(d: TisDevice) {
   };
 }
 
-type Factory = () => TpmEngine;
-interface EngineModule12 {
-  createTpm12(opts: { startup: boolean }): TpmEngine;
-}
-interface EngineModule2 {
-  createTpm2(opts: { startup: boolean; banks: string[] }): TpmEngine;
+/** The real engines (src/tpm12, src/tpm2), as the service builds them. */
+export function realEngine(family: TpmFamily, banks: BankName[] = ['sha1', 'sha256']): TpmEngine {
+  return family === '1.2' ? createTpm12({ startup: true }) : createTpm2({ startup: true, banks });
 }
 
-function srcExists(rel: string): boolean {
-  return existsSync(fileURLToPath(new URL(rel, import.meta.url)));
-}
-
-/**
- * The real engine for `family` if its module exists in the tree, else the fake. The module path is
- * built at run time so the typecheck does not depend on the other team's files.
- */
-export async function loadEngineFactory(family: TpmFamily): Promise<{ real: boolean; create: Factory }> {
-  const rel = family === '1.2' ? '../../src/tpm12/index.ts' : '../../src/tpm2/index.ts';
-  if (srcExists(rel)) {
-    const spec = rel.replace(/\.ts$/, '.js');
-    if (family === '1.2') {
-      const m = (await import(spec)) as EngineModule12;
-      if (typeof m.createTpm12 === 'function') return { real: true, create: () => m.createTpm12({ startup: true }) };
-    } else {
-      const m = (await import(spec)) as EngineModule2;
-      if (typeof m.createTpm2 === 'function') return { real: true, create: () => m.createTpm2({ startup: true, banks: ['sha1', 'sha256'] }) };
-    }
+/** Wraps an engine and records every command that reaches it, with its locality and response. */
+export class RecordingEngine implements TpmEngine {
+  readonly log: { cmd: Uint8Array; locality: Locality; rsp: Uint8Array }[] = [];
+  constructor(readonly inner: TpmEngine) {}
+  get family(): TpmFamily {
+    return this.inner.family;
   }
-  return { real: false, create: () => fakeEngine(family) };
+  get bufferSize(): number {
+    return this.inner.bufferSize;
+  }
+  get established(): boolean {
+    return this.inner.established;
+  }
+  execute(cmd: Uint8Array, locality: Locality): Uint8Array {
+    const rsp = this.inner.execute(cmd, locality);
+    this.log.push({ cmd: cmd.slice(), locality, rsp: rsp.slice() });
+    return rsp;
+  }
+  hashStart(): number {
+    return this.inner.hashStart();
+  }
+  hashData(data: Uint8Array): number {
+    return this.inner.hashData(data);
+  }
+  hashEnd(): number {
+    return this.inner.hashEnd();
+  }
+  resetEstablishment(locality: Locality): number {
+    return this.inner.resetEstablishment(locality);
+  }
+  init(): void {
+    this.inner.init();
+  }
+  pcrs(): Partial<Record<BankName, Uint8Array[]>> {
+    return this.inner.pcrs();
+  }
+  banks(): BankName[] {
+    return this.inner.banks();
+  }
+  snapshot(): unknown {
+    return this.inner.snapshot();
+  }
 }
 
 export const ALL_LOCALITIES: readonly Locality[] = [0, 1, 2, 3, 4];
