@@ -201,6 +201,25 @@ export class Tcg2Log {
     return { index, offset };
   }
 
+  /**
+   * Overwrite one bank's digest of an event already written (Xen's early path copies the digests
+   * of EventSequenceComplete into the entry after building it, facts §3.7 step 5).
+   */
+  setDigest(index: number, bank: string | number, digest: Uint8Array): void {
+    const e = this.list[index];
+    const chunk = this.chunks[index + 1];
+    if (!e || !chunk) throw new RangeError(`no event ${index}`);
+    const pos = this.banks.findIndex((b) => (typeof bank === 'number' ? b.algorithmId === bank : bankOf(b.algorithmId) === bank));
+    const alg = this.banks[pos];
+    const slot = e.digests[pos];
+    if (!alg || !slot) throw new RangeError(`bank ${String(bank)} is not in the header`);
+    if (digest.length !== alg.digestSize) throw new RangeError(`digest must be ${alg.digestSize} bytes`);
+    let off = 12;
+    for (let i = 0; i < pos; i++) off += 2 + (this.banks[i]?.digestSize ?? 0);
+    chunk.set(digest, off + 2);
+    slot.digest = digest.slice();
+  }
+
   events(): Tcg2WrittenEvent[] {
     return this.list.map((e) => ({ ...e, digests: e.digests.map((d) => ({ ...d, digest: d.digest.slice() })), data: e.data.slice() }));
   }

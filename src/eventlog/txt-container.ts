@@ -142,6 +142,18 @@ export class TxtContainerLog {
     return { index, offset };
   }
 
+  /**
+   * Overwrite the Digest of an event already written (Xen fills it after appending: the TPM's
+   * hashValue on the early path, facts §6(a) step 5).
+   */
+  setDigest(index: number, digest: Uint8Array): void {
+    const e = this.list[index];
+    if (!e) throw new RangeError(`no event ${index}`);
+    if (digest.length !== TPM12_PCR_EVENT.DIGEST_SIZE) throw new RangeError(`digest must be ${TPM12_PCR_EVENT.DIGEST_SIZE} bytes`);
+    e.digest = digest.slice();
+    this.buf.set(digest, e.offset + TPM12_PCR_EVENT.OFF_DIGEST);
+  }
+
   /** Decoded list of the events written so far (copies). */
   events(): TxtEvent[] {
     return this.list.map((e) => ({ ...e, digest: e.digest.slice(), data: e.data.slice() }));

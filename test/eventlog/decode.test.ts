@@ -17,7 +17,7 @@ const firstOf = (name: string, type: number): EventDetails => {
   return decodeEventData(e.pcr, e.type, e.data);
 };
 
-describe('event data decoding (TCG PC Client PFP §10.4; facts §5.1, §6(c))', () => {
+describe('event data decoding (TCG PC Client PFP event data; facts §5.1, §6(c))', () => {
   it.each([
     ['Spec ID Event03 header', 'gotpmtools-glinux-alex', EV.NO_ACTION, { kind: 'spec-id', signature: 'Spec ID Event03' }],
     ['EV_EFI_VARIABLE_DRIVER_CONFIG', 'tpm2tools-event-uefivar', EV.EFI_VARIABLE_DRIVER_CONFIG, { kind: 'efi-variable', variableGuid: '8be4df61-93ca-11d2-aa0d-00e098032b8c', name: 'SecureBoot', dataLength: 1 }],

@@ -12,7 +12,7 @@ import { loadVectors } from './vectors.js';
 
 const vectors = loadVectors();
 
-describe('public event-log vectors (TCG PC Client PFP §10; vectors README)', () => {
+describe('public event-log vectors (TCG PC Client PFP logs; vectors README)', () => {
   it('has 26 vectors whose files match their recorded size and sha256', () => {
     expect(vectors.length).toBe(26);
     for (const v of vectors) {

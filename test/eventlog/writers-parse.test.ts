@@ -93,3 +93,28 @@ describe('writers → parser → replay (facts §6(a)(b), §5.3)', () => {
     expect(replayEventLog(launch).pcrs.sha1?.[17]).toEqual(extendValue('sha1', zero(20), d));
   });
 });
+
+describe('writers: digest filled after append (facts §6(a) step 5, §3.7 step 5)', () => {
+  it('TxtContainerLog.setDigest rewrites the Digest field in place', () => {
+    const c = new TxtContainerLog({ size: 256 });
+    c.append({ pcr: 18, type: SLAUNCH_EVTYPE.SLAUNCH, digest: zero(20), data: zero(0) });
+    c.setDigest(0, ones(20));
+    expect(parseEventLog(c.bytes()).events[0]?.digests[0]?.digest).toEqual(ones(20));
+    expect(c.events()[0]?.digest).toEqual(ones(20));
+    expect(() => c.setDigest(1, ones(20))).toThrow(RangeError);
+  });
+
+  it('Tcg2Log.setDigest rewrites one bank of one record', () => {
+    const log = new Tcg2Log({ banks: ['sha1', 'sha256', 'sha384'] });
+    log.append({ pcr: 18, type: SLAUNCH_EVTYPE.SLAUNCH, digests: [zero(20), zero(32), oneDigest(48)], data: enc.encode('x') });
+    log.append({ pcr: 18, type: SLAUNCH_EVTYPE.SLAUNCH, digests: [zero(20), zero(32), oneDigest(48)], data: zero(0) });
+    const real = digest('sha384', enc.encode('mbi'));
+    log.setDigest(0, 'sha384', real);
+    log.setDigest(1, 0x000b, ones(32));
+    const p = parseEventLog(log.bytes());
+    expect(p.events[1]?.digests.map((d) => d.digest)).toEqual([zero(20), zero(32), real]);
+    expect(p.events[2]?.digests[1]?.digest).toEqual(ones(32));
+    expect(Tcg2Log.fromJSON(log.toJSON()).bytes()).toEqual(log.bytes());
+    expect(() => log.setDigest(0, 'sha512', zero(64))).toThrow(RangeError);
+  });
+});
