@@ -97,10 +97,13 @@ function run(command: Uint8Array, ctx: CommandContext): Uint8Array {
       throw e;
     }
   });
-  // EntityGetLoadStatus: transient objects must be loaded; this TPM has no persistent objects.
+  // EntityGetLoadStatus: transient objects must be loaded. A persistent handle needs a free slot
+  // to load into (ObjectLoadEvict: TPM_RC_OBJECT_MEMORY) and this TPM has no persistent objects.
   handles.forEach((h, i) => {
     if (handleType(h) === TPM_HT.TRANSIENT && !state.objects.isPresent(h)) throw new RcFault(TPM_RC.REFERENCE_H0 + i);
-    if (handleType(h) === TPM_HT.PERSISTENT) throw new RcFault(TPM_RC.HANDLE + RC_H + (i + 1) * RC_1);
+    if (handleType(h) === TPM_HT.PERSISTENT) {
+      throw new RcFault(state.objects.free === 0 ? TPM_RC.OBJECT_MEMORY : TPM_RC.HANDLE + RC_H + (i + 1) * RC_1);
+    }
   });
 
   let sessions: AuthSession[] = [];
