@@ -208,7 +208,7 @@ export function randomOp(g: Gen): Op {
   if (x < 89) return c(C.getRandom(g.int(100)));
   if (x < 91) return g.chance(0.5) ? { op: 'resetEstablished', locality: g.locality() } : { op: 'getEstablished' };
   if (x < 93) return c(g.chance(0.5) ? C.selfTest(g.pick([0, 1, 2])) : C.getTestResult());
-  if (x < 95) return c(C.startup(g.pick([0, 1, 2])));
+  if (x < 95) return c(C.startup(g.pick([0, 1, 2])), g.pick([0, 3, 2] as const));
   // raw PCR_Extend with tag 0x8001 (AUTH_MISSING) or authSize trouble
   if (x < 98) {
     const bad = g.pick([
@@ -220,4 +220,37 @@ export function randomOp(g: Gen): Op {
     return c(bad());
   }
   return c(C.pcrExtend(g.pcr(true), g.digests(), g.sessions(1)), g.pick([2, 3, 4] as const));
+}
+
+/** A random PCR allocation request: usually keeps PCR 0 and 17 somewhere (else TPM_RC_PCR). */
+export function randomAllocation(g: Gen): C.Sel[] {
+  const algs = [ALG.SHA1, ALG.SHA256, ALG.SHA384, ALG.SHA512].filter(() => g.chance(0.7));
+  return algs.map((hash) => ({ hash, bits: g.chance(0.6) ? Uint8Array.of(0xff, 0xff, 0xff) : g.chance(0.5) ? new Uint8Array(3) : g.bytes(3) }));
+}
+
+/**
+ * Power-cycle flows (facts §3.6, Part 3 §9): Shutdown(CLEAR/STATE) → _TPM_Init → Startup at
+ * locality 0/3 (2 is refused), optional PCR_Allocate before it, optional H-CRTM before Startup.
+ */
+export function lifecycleOps(g: Gen): Op[] {
+  const ops: Op[] = [];
+  if (g.chance(0.3)) ops.push({ op: 'cmd', bytes: C.pcrAllocate(randomAllocation(g), g.sessions(1)), locality: 0 });
+  if (g.chance(0.8)) ops.push({ op: 'cmd', bytes: C.shutdown(g.pick([0, 1, 1, 2])), locality: 0 });
+  if (g.chance(0.2)) ops.push({ op: 'cmd', bytes: C.pcrExtend(g.int(24), [{ alg: ALG.SHA256, digest: g.bytes(32) }]), locality: 3 });
+  ops.push({ op: 'init' });
+  if (g.chance(0.2)) ops.push({ op: 'cmd', bytes: C.pcrRead([{ hash: ALG.SHA1, bits: [0] }]), locality: 0 });
+  if (g.chance(0.25)) {
+    ops.push({ op: 'hashStart' }, { op: 'hashData', data: g.bytes(g.int(100)) }, { op: 'hashEnd' });
+  }
+  const loc = g.pick([0, 0, 3, 3, 2] as const);
+  ops.push({ op: 'cmd', bytes: C.startup(g.pick([0, 1, 1])), locality: loc });
+  if (g.chance(0.5)) ops.push({ op: 'cmd', bytes: C.startup(0), locality: 0 });
+  ops.push({ op: 'cmd', bytes: C.pcrRead([{ hash: ALG.SHA1, bits: [0, 1, 16, 17] }, { hash: ALG.SHA256, bits: [0, 17] }]), locality: 0 });
+  ops.push({ op: 'cmd', bytes: C.getCap(6, 0x201, 1), locality: 0 });
+  return ops;
+}
+
+/** Next steps: usually one op, sometimes a power-cycle flow. */
+export function randomOps(g: Gen): Op[] {
+  return g.chance(0.025) ? lifecycleOps(g) : [randomOp(g)];
 }
