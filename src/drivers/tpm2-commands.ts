@@ -4,17 +4,10 @@
  */
 import { BeWriter, u16be, u32be } from '../bytes/index.js';
 import { algById, TPM_ALG, type BankName } from '../hash/index.js';
+import { LIMITS, TPM_CC, TPM_RS_PW, TPM_ST } from '../tpm2/constants.js';
 
-export const TPM2_ST = { NO_SESSIONS: 0x8001, SESSIONS: 0x8002 } as const;
-export const TPM2_CC = {
-  SequenceUpdate: 0x0000015c,
-  FlushContext: 0x00000165,
-  EventSequenceComplete: 0x00000185,
-  HashSequenceStart: 0x00000186,
-} as const;
-export const TPM_RS_PW = 0x40000009;
 /** TPM2B_MAX_BUFFER limit (MAX_DIGEST_BUFFER, facts §3.4). */
-export const TPM2_MAX_DIGEST_BUFFER = 1024;
+export const TPM2_MAX_DIGEST_BUFFER = LIMITS.MAX_DIGEST_BUFFER;
 /** One empty-password session: handle u32, nonce TPM2B(0), attributes u8, hmac TPM2B(0) (facts §3.3). */
 export const PW_SESSION_SIZE = 9;
 
@@ -31,11 +24,11 @@ function pwSessions(w: BeWriter, n: number): void {
 
 /** TPM2_HashSequenceStart(auth = empty, hashAlg = TPM_ALG_NULL): an event sequence. */
 export function hashSequenceStartEvent(): Uint8Array {
-  return cmd2(TPM2_ST.NO_SESSIONS, TPM2_CC.HashSequenceStart, (w) => w.sized16(new Uint8Array(0)).u16(TPM_ALG.NULL));
+  return cmd2(TPM_ST.NO_SESSIONS, TPM_CC.HashSequenceStart, (w) => w.sized16(new Uint8Array(0)).u16(TPM_ALG.NULL));
 }
 /** TPM2_SequenceUpdate(sequenceHandle, one PW session, buffer ≤ 1024). */
 export function sequenceUpdate(seq: number, data: Uint8Array): Uint8Array {
-  return cmd2(TPM2_ST.SESSIONS, TPM2_CC.SequenceUpdate, (w) => {
+  return cmd2(TPM_ST.SESSIONS, TPM_CC.SequenceUpdate, (w) => {
     w.u32(seq);
     pwSessions(w, 1);
     w.sized16(data);
@@ -43,7 +36,7 @@ export function sequenceUpdate(seq: number, data: Uint8Array): Uint8Array {
 }
 /** TPM2_EventSequenceComplete(pcrHandle, sequenceHandle, two PW sessions, buffer). */
 export function eventSequenceComplete(pcr: number, seq: number, data: Uint8Array): Uint8Array {
-  return cmd2(TPM2_ST.SESSIONS, TPM2_CC.EventSequenceComplete, (w) => {
+  return cmd2(TPM_ST.SESSIONS, TPM_CC.EventSequenceComplete, (w) => {
     w.u32(pcr).u32(seq);
     pwSessions(w, 2);
     w.sized16(data);
@@ -51,7 +44,7 @@ export function eventSequenceComplete(pcr: number, seq: number, data: Uint8Array
 }
 /** TPM2_FlushContext(flushHandle). */
 export function flushContext(handle: number): Uint8Array {
-  return cmd2(TPM2_ST.NO_SESSIONS, TPM2_CC.FlushContext, (w) => w.u32(handle));
+  return cmd2(TPM_ST.NO_SESSIONS, TPM_CC.FlushContext, (w) => w.u32(handle));
 }
 
 export interface AlgDigest {

@@ -14,6 +14,8 @@
  */
 import { u32be } from '../bytes/index.js';
 import type { Locality } from '../tpm/engine.js';
+import { TPM_ORD } from '../tpm12/constants.js';
+import { TPM_CC } from '../tpm2/constants.js';
 import { abortAll, raiseIrq, stsSet } from './arbitration.js';
 import {
   TIS_ALL_ONES,
@@ -29,8 +31,8 @@ import { TIS_FSM, type LocalityRegs, type TisContext } from './state.js';
 const HEADER_SIZE_END = 6;
 
 /** Self-test commands whose success sets selfTestDone (QEMU `tpm_util_is_selftest`, plus TPM_SelfTestFull). */
-const SELFTEST_ORDINALS_12 = new Set([0x00000050 /* TPM_ORD_SelfTestFull */, 0x00000053 /* TPM_ORD_ContinueSelfTest */]);
-const SELFTEST_CC_2 = 0x00000143; /* TPM_CC_SelfTest */
+const SELFTEST_ORDINALS_12: ReadonlySet<number> = new Set([TPM_ORD.SelfTestFull, TPM_ORD.ContinueSelfTest]);
+const SELFTEST_CC_2 = TPM_CC.SelfTest;
 
 function activeRegs(ctx: TisContext, l: Locality): LocalityRegs | null {
   if (ctx.core.active !== l) return null;

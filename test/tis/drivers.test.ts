@@ -3,6 +3,7 @@
  * early TPM 1.2 MBI measurement (facts §1.12, §2.5), the careful driver and the `hashing=tpm`
  * stream helpers (facts §2.5, §3.7), compared with host hashing.
  */
+import { TPM_RC12 } from '../../src/tpm12/index.js';
 import { describe, expect, it } from 'vitest';
 import { digest, extendValue, sha1 } from '../../src/hash/index.js';
 import {
@@ -129,7 +130,7 @@ describe('facts §2.5: careful driver, TPM 1.2 SHA1Start/Update/CompleteExtend s
     new CarefulDriver(d).transmit(2, tpm12Commands.pcrRead12(17));
     s.update(blob(200));
     const r = s.finish();
-    expect(r.rc).toBe(0x1a); // TPM_SHA_THREAD
+    expect(r.rc).toBe(TPM_RC12.SHA_THREAD);
     expect(d.state().activeLocality).toBeNull();
   });
 

@@ -10,6 +10,7 @@ import { sha1 } from '../../src/hash/index.js';
 import { TisDevice } from '../../src/tis/index.js';
 import { createTpm12 } from '../../src/tpm12/index.js';
 import { createTpm2 } from '../../src/tpm2/index.js';
+import { TPM_RC12 } from '../../src/tpm12/index.js';
 import { describeWithSwtpm, Swtpm } from '../support/swtpm.js';
 import { RecordingEngine } from './support.js';
 
@@ -73,7 +74,7 @@ describeWithSwtpm('TIS drivers vs swtpm, TPM 1.2', () => {
     s.update(blob(300));
     new CarefulDriver(device).transmit(2, tpm12Commands.pcrRead12(0)); // kills the SHA-1 thread
     s.update(blob(300));
-    expect(s.finish().rc).toBe(0x1a); // TPM_SHA_THREAD
+    expect(s.finish().rc).toBe(TPM_RC12.SHA_THREAD);
     await replay12(sw, rec);
   });
 });
