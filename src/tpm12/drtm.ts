@@ -18,17 +18,20 @@ function fail(s: Tpm12State, rc: number): number {
 }
 
 /**
- * TPM_HASH_START: before TPM_Startup → TPM_INVALID_POSTINIT. Otherwise tpmEstablished and
- * TOSPresent are set and PCR 17–22 zeroed; then a new hash context is opened. libtpms cannot open
- * a second one while one is pending: TPM_FAIL, with the old context (and its data) kept.
+ * TPM_HASH_START: before TPM_Startup → TPM_INVALID_POSTINIT. Otherwise TOSPresent is set, PCR
+ * 17–22 zeroed and a new hash context opened, and tpmEstablished is set.
+ * libtpms cannot open a second context while one is pending: TPM_FAIL, the old context (and its
+ * data) is kept, and — because a failed command rolls the permanent flags back from NV — the
+ * tpmEstablished flag keeps its previous value, while the PCRs and TOSPresent stay changed
+ * (observed on swtpm; the facts document does not cover this case).
  */
 export function hashStart(s: Tpm12State): number {
   if (s.postInitialise) return fail(s, TPM_RC12.INVALID_POSTINIT);
-  s.tpmEstablished = true;
   s.tosPresent = true;
   for (let pcr = DRTM_PCR_FIRST; pcr <= DRTM_PCR_LAST; pcr++) s.pcrs[pcr] = new Uint8Array(TPM_DIGEST_SIZE);
   if (s.tisHash) return fail(s, TPM_RC12.FAIL);
   s.tisHash = new Sha1Stream();
+  s.tpmEstablished = true;
   return TPM_RC12.SUCCESS;
 }
 
