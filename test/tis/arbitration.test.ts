@@ -202,3 +202,28 @@ describe('facts §1.9: arbitration scenarios', () => {
     expect(readl(REG(1, TIS_REG.INT_STATUS))).toBe(0);
   });
 });
+
+describe('facts §1.11: a locality change aborts the shared buffer (difference from QEMU: new owner starts Idle)', () => {
+  const PCRREAD17 = Uint8Array.of(0x00, 0xc1, 0x00, 0x00, 0x00, 0x0e, 0x00, 0x00, 0x00, 0x15, 0x00, 0x00, 0x00, 0x11);
+  for (const stage of ['reception', 'execution', 'completion'] as const) {
+    it(`relinquish in ${stage} hands over to the waiting locality, which starts in Idle with nothing to read`, () => {
+      const d = fakeDevice('tis-1.2');
+      const { readb, writeb } = io(d);
+      writeb(REG(0, TIS_REG.ACCESS), REQUEST_USE);
+      writeb(REG(0, TIS_REG.STS), TIS_STS.COMMAND_READY);
+      d.writeBytes(REG(0, TIS_REG.DATA_FIFO), stage === 'reception' ? PCRREAD17.subarray(0, 9) : PCRREAD17);
+      if (stage !== 'reception') writeb(REG(0, TIS_REG.STS), TIS_STS.TPM_GO);
+      if (stage === 'completion') readb(REG(0, TIS_REG.STS));
+      expect(d.state().state).toBe(stage);
+      writeb(REG(2, TIS_REG.ACCESS), REQUEST_USE);
+      writeb(REG(0, TIS_REG.ACCESS), ACTIVE);
+      expect(d.state()).toMatchObject({ activeLocality: 2, state: 'idle', buffer: { commandBytes: 0, responseLength: 0 } });
+      expect(readb(REG(2, TIS_REG.STS))).toBe(0);
+      expect(readb(REG(2, TIS_REG.DATA_FIFO))).toBe(0xff);
+      // and the old owner coming back also starts from Idle
+      writeb(REG(2, TIS_REG.ACCESS), ACTIVE);
+      writeb(REG(0, TIS_REG.ACCESS), REQUEST_USE);
+      expect(readb(REG(0, TIS_REG.STS))).toBe(0);
+    });
+  }
+});

@@ -75,6 +75,20 @@ describe('facts §1.12/§2.5: seed driver early TPM 1.2 MBI measurement', () => 
     }
   });
 
+  it('register accesses are the seed\'s: 8-bit only, ACCESS/STS/DATA_FIFO of locality 2, no burstCount reads, buffer-filling receive', () => {
+    const d = new TisDevice(realEngine('1.2'));
+    const seen: { offset: number; size: number; write: boolean }[] = [];
+    const bus = {
+      read: (offset: number, size: 1 | 2 | 4) => (seen.push({ offset, size, write: false }), d.read(offset, size)),
+      write: (offset: number, size: 1 | 2 | 4, v: number) => (seen.push({ offset, size, write: true }), d.write(offset, size, v)),
+    };
+    seedExtendMbi12(bus, blob(100));
+    expect(new Set(seen.map((a) => a.size))).toEqual(new Set([1]));
+    expect(new Set(seen.map((a) => a.offset))).toEqual(new Set([REG(2, TIS_REG.ACCESS), REG(2, TIS_REG.STS), REG(2, TIS_REG.DATA_FIFO)]));
+    const fifoReads = seen.filter((a) => !a.write && a.offset === REG(2, TIS_REG.DATA_FIFO)).length;
+    expect(fifoReads).toBe(3 * SEED_EARLY_BUFFER_12); // SHA1Start, one Update, CompleteExtend
+  });
+
   it('a TPM error goes unnoticed: hashValue is 20 × 0xFF read past the 10-byte error (facts §1.12, §7 items 1, 3)', () => {
     const engine = realEngine('1.2');
     const r = seedExtendMbi12(new TisDevice(engine), blob(100), 24);

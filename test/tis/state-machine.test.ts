@@ -299,3 +299,15 @@ describe('facts §1.11: burstCount', () => {
     expect(small.read(REG(0, TIS_REG.STS), 4) >>> 8).toBe(0x0400 << 8 | 8); // family 2.0 in byte 3, burst 8
   });
 });
+
+describe('facts §1.2: XDATA_FIFO (TIS 1.3 / PTP only)', () => {
+  it('4-byte XDATA writes fill the command in tis-1.3/ptp; ignored in tis-1.2', () => {
+    for (const profile of TIS_PROFILES) {
+      const d = fakeDevice(profile);
+      grant(d, 0);
+      ready(d);
+      d.write(REG(0, TIS_REG.XDATA_FIFO + 0x20), 4, 0x0000c100);
+      expect(d.state().buffer.commandBytes, profile).toBe(profile === 'tis-1.2' ? 0 : 4);
+    }
+  });
+});
