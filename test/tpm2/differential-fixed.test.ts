@@ -1,0 +1,135 @@
+/**
+ * Fixed command streams, one per command and per error path, sent to the engine and to swtpm
+ * 0.7.1 (libtpms 0.9.2) and compared byte for byte (swtpm is the truth). Where a row asserts
+ * golden bytes as well, the comment says which field is which and which facts section it checks;
+ * where swtpm disagrees with the facts, the row says so.
+ */
+import { expect } from 'vitest';
+import { fromHex } from '../../src/bytes/index.js';
+import * as C from './support/cmd.js';
+import { ALG } from './support/gen.js';
+import type { Op } from './support/pair.js';
+import { runRows, type Row } from './support/rows.js';
+
+const A = (n: number, v = 0xab): Uint8Array => new Uint8Array(n).fill(v);
+const cmd = (bytes: Uint8Array, locality: 0 | 1 | 2 | 3 | 4 = 0): Op => ({ op: 'cmd', bytes, locality });
+const sha1pcr = (...bits: number[]): Uint8Array => C.pcrRead([{ hash: ALG.SHA1, bits }]);
+
+const ROWS: Row[] = [
+  // ---- header and dispatch (facts §3.1, §3.2) ----
+  {
+    name: 'unknown command code → TPM_RC_COMMAND_CODE (0x143)',
+    ops: [cmd(C.cmd({ cc: 0x0000014e + 0x1000 })), cmd(C.cmd({ cc: 0x00000100 })), cmd(C.cmd({ cc: 0x20000001 }))],
+    expect: (r) => expect(r[0]).toBe('80010000000a00000143'),
+  },
+  {
+    // facts §3.2 lists only TPM_RC_BAD_TAG; libtpms first checks the tag is any TPM_ST (else TPM_RC_VALUE).
+    name: 'bad tags: valid TPM_ST but not a command tag → BAD_TAG (0x01E); not a TPM_ST → VALUE (0x084)',
+    ops: [cmd(fromHex('8000 0000000a 0000017a')), cmd(fromHex('00c4 0000000a 0000017a')), cmd(fromHex('8003 0000000a 0000017a')), cmd(fromHex('1234 0000000a 0000017e'))],
+    expect: (r) => expect(r.slice(0, 3)).toEqual(['80010000000a0000001e', '80010000000a0000001e', '80010000000a00000084']),
+  },
+  {
+    name: 'commandSize ≠ bytes received → TPM_RC_COMMAND_SIZE (0x142)',
+    ops: [cmd(fromHex('8001 0000000b 0000017c')), cmd(fromHex('8001 00000009 0000017c 00')), cmd(fromHex('8001 0000000c 0000017c 0000'))],
+    expect: (r) => expect(r[0]).toBe('80010000000a00000142'),
+  },
+  {
+    name: 'trailing parameter bytes → TPM_RC_SIZE (0x095), no qualifier',
+    ops: [cmd(fromHex('8001 0000000b 0000017c 00')), cmd(fromHex('8001 0000000d 0000017b 0010 00'))],
+    expect: (r) => expect(r).toEqual(['80010000000a00000095', '80010000000a00000095']),
+  },
+  // ---- Startup / Shutdown (Part 3 §9; facts §3.2, §3.6) ----
+  {
+    name: 'second Startup → TPM_RC_INITIALIZE; after init everything but Startup → INITIALIZE',
+    ops: [cmd(C.startup(0)), { op: 'init' }, cmd(C.pcrRead([{ hash: ALG.SHA256, bits: [0] }])), cmd(C.getRandom(4)), cmd(C.startup(0)), cmd(C.getTestResult())],
+    expect: (r) => expect(r.slice(0, 3)).toEqual(['80010000000a00000100', '80010000000a00000100', '80010000000a00000100']),
+  },
+  {
+    name: 'Startup only at locality 0 or 3 (else TPM_RC_LOCALITY); PCR0 ends in the startup locality',
+    ops: [{ op: 'init' }, cmd(C.startup(0), 2), cmd(C.startup(0), 4), cmd(C.startup(0), 1), cmd(C.startup(0), 3), cmd(sha1pcr(0, 17))],
+    // PCR_Read: tag 8001 | size | rc | pcrUpdateCounter 0x14 (20: Startup bumps every PCR outside 16, 21–23) |
+    // selection sha1 {0,17} | 2 digests: PCR0 = 00…03 (facts §3.6), PCR17 = FF…FF (facts §4.2)
+    expect: (r) =>
+      expect(r[4]).toBe(`800100000048000000000000001400000001000403010002000000020014${'00'.repeat(19)}030014${'ff'.repeat(20)}`),
+  },
+  {
+    name: 'Startup type not CLEAR/STATE → VALUE+P1 (0x1C4); Startup(STATE) without Shutdown(STATE) → 0x1C4',
+    ops: [{ op: 'init' }, cmd(C.startup(2)), cmd(C.startup(1)), cmd(C.startup(0)), cmd(C.shutdown(7))],
+    expect: (r) => expect(r).toEqual(['80010000000a000001c4', '80010000000a000001c4', '80010000000a00000000', '80010000000a000001c4']),
+  },
+  {
+    name: 'Shutdown(STATE) + init + Startup(STATE) restores PCR 0–15 and pcrUpdateCounter; 16–23 reinitialised',
+    ops: [
+      cmd(C.pcrExtend(5, [{ alg: ALG.SHA1, digest: A(20) }, { alg: ALG.SHA256, digest: A(32) }])),
+      cmd(C.pcrExtend(16, [{ alg: ALG.SHA1, digest: A(20) }])),
+      cmd(C.pcrExtend(17, [{ alg: ALG.SHA1, digest: A(20) }]), 3),
+      cmd(C.shutdown(1)),
+      { op: 'init' },
+      cmd(C.startup(1)),
+      cmd(sha1pcr(0, 5, 16, 17)),
+      cmd(C.getCap(6, 0x201, 1)),
+    ],
+  },
+  {
+    name: 'Shutdown(STATE) then Startup(CLEAR) (TPM Restart) keeps the counter base, resets every PCR',
+    ops: [cmd(C.pcrExtend(5, [{ alg: ALG.SHA1, digest: A(20) }])), cmd(C.shutdown(1)), { op: 'init' }, cmd(C.startup(0), 3), cmd(sha1pcr(0, 5, 17))],
+  },
+  {
+    name: 'Shutdown(STATE) at startup locality 3 needs Startup(STATE) at locality 3 (else TPM_RC_LOCALITY)',
+    ops: [{ op: 'init' }, cmd(C.startup(0), 3), cmd(C.shutdown(1)), { op: 'init' }, cmd(C.startup(1), 0), cmd(C.startup(1), 3), cmd(sha1pcr(0))],
+  },
+  {
+    name: 'extending a state-saved PCR after Shutdown(STATE) makes Startup(STATE) fail (orderly cleared)',
+    ops: [cmd(C.shutdown(1)), cmd(C.pcrExtend(3, [])), { op: 'init' }, cmd(C.startup(1)), cmd(C.startup(0)), cmd(C.getCap(6, 0x201, 1))],
+  },
+  {
+    name: 'TPM_PT_STARTUP_CLEAR orderly bit: set after Shutdown+init+Startup, clear after init+Startup',
+    ops: [cmd(C.getCap(6, 0x201, 1)), { op: 'init' }, cmd(C.startup(0)), cmd(C.getCap(6, 0x201, 1)), cmd(C.shutdown(0)), { op: 'init' }, cmd(C.startup(0)), cmd(C.getCap(6, 0x201, 1))],
+  },
+  // ---- SelfTest / GetTestResult / GetRandom ----
+  {
+    name: 'SelfTest(YES/NO), bad fullTest → VALUE+P1; GetTestResult → empty outData, TPM_RC_SUCCESS',
+    ops: [cmd(C.selfTest(1)), cmd(C.selfTest(0)), cmd(C.selfTest(2)), cmd(C.getTestResult())],
+    expect: (r) => expect(r).toEqual(['80010000000a00000000', '80010000000a00000000', '80010000000a000001c4', '80010000001000000000000000000000']),
+  },
+  {
+    name: 'GetRandom: sizes 0, 1, 64, 65 (capped at 64), 0xffff (header + size compared)',
+    ops: [cmd(C.getRandom(0)), cmd(C.getRandom(1)), cmd(C.getRandom(64)), cmd(C.getRandom(65)), cmd(C.getRandom(0xffff))],
+  },
+  // ---- GetCapability (Part 3 §30.2) ----
+  {
+    name: 'GetCapability: PCRS (count 0 → moreData), ALGS, PCR_PROPERTIES, var TPM_PROPERTIES, handles, curves, policies',
+    ops: [
+      cmd(C.getCap(5, 0, 1)),
+      cmd(C.getCap(5, 0, 0)),
+      cmd(C.getCap(0, 0, 1000)),
+      cmd(C.getCap(0, 0x0b, 3)),
+      cmd(C.getCap(7, 0, 100)),
+      cmd(C.getCap(7, 3, 2)),
+      cmd(C.getCap(6, 0x200, 100)),
+      cmd(C.getCap(6, 0x300, 100)),
+      cmd(C.getCap(1, 0, 100)),
+      cmd(C.getCap(1, 20, 2)),
+      cmd(C.getCap(1, 0x40000000, 100)),
+      cmd(C.getCap(1, 0x80000000, 100)),
+      cmd(C.getCap(1, 0x81000000, 100)),
+      cmd(C.getCap(1, 0x01000000, 100)),
+      cmd(C.getCap(3, 0, 100)),
+      cmd(C.getCap(4, 0, 100)),
+      cmd(C.getCap(8, 0, 100)),
+      cmd(C.getCap(9, 0x40000001, 100)),
+      cmd(C.getCap(9, 0x4000000b, 1)),
+      cmd(C.getCap(10, 0x40000110, 10)),
+    ],
+    // facts §3.4: one entry per implemented hash, active banks FF FF FF. libtpms 0.9.2 allocates all
+    // four banks on a fresh TPM (not only sha1+sha256).
+    expect: (r) => expect(r[0]).toBe('80010000002b00000000000000000500000004000403ffffff000b03ffffff000c03ffffff000d03ffffff'),
+  },
+  {
+    name: 'GetCapability errors: bad capability → VALUE+P1, PCRS property≠0 → VALUE+P2, bad handle type → HANDLE+P2',
+    ops: [cmd(C.getCap(0x0b, 0, 1)), cmd(C.getCap(0x100, 0, 1)), cmd(C.getCap(5, 1, 1)), cmd(C.getCap(1, 0x05000000, 1)), cmd(C.getCap(9, 0x80000000, 1)), cmd(C.getCap(10, 0x40000001, 1))],
+    expect: (r) => expect(r.slice(0, 4)).toEqual(['80010000000a000001c4', '80010000000a000001c4', '80010000000a000002c4', '80010000000a000002cb']),
+  },
+];
+
+runRows('TPM 2.0 vs swtpm — header, Startup, testing, random, capability (facts §3.1–§3.2)', ROWS);
