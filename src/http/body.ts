@@ -44,3 +44,30 @@ export async function readBody(request: FastifyRequest, limit: number, what: str
   }
   return out;
 }
+
+/**
+ * Map whatever a multipart parse throws to a 4xx domain error: busboy reports malformed bodies as
+ * plain Errors, @fastify/multipart its limits as FST_* codes, and a vanished peer as an abort.
+ */
+export function multipartError(e: unknown, limit: number): DomainError {
+  if (e instanceof DomainError) return e;
+  const err = e as { code?: string; message?: string };
+  const code = err.code ?? '';
+  if (code === 'FST_REQ_FILE_TOO_LARGE') return new DomainError('payload-too-large', `the upload is larger than the limit of ${limit} bytes`, { limit });
+  if (code === 'FST_PARTS_LIMIT' || code === 'FST_FILES_LIMIT' || code === 'FST_FIELDS_LIMIT') {
+    return new DomainError('malformed-upload', `the multipart body has too many parts: ${err.message ?? code}`);
+  }
+  if (code === 'ECONNRESET' || code === 'ERR_STREAM_PREMATURE_CLOSE' || /aborted|premature|Unexpected end/i.test(err.message ?? '')) {
+    return new DomainError('upload-aborted', `the upload did not arrive whole: ${err.message ?? code}`);
+  }
+  return new DomainError('malformed-upload', `the multipart body is malformed: ${err.message ?? String(e)}`);
+}
+
+/** Iterate multipart parts, turning every parser failure into a 4xx domain error. */
+export async function* safeParts<T>(parts: AsyncIterable<T>, limit: number): AsyncGenerator<T> {
+  try {
+    for await (const p of parts) yield p;
+  } catch (e) {
+    throw multipartError(e, limit);
+  }
+}

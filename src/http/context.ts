@@ -44,6 +44,8 @@ export function route(app: FastifyInstance, ctx: HttpContext, operationId: strin
       if (op.requestTypes.length === 0) return;
       const mt = mediaType(request);
       if (mt === undefined) {
+        // No body where the body is optional: validate as an empty JSON object (all defaults).
+        if (!op.bodyRequired && !hasBody(request) && op.schema.body && request.body === undefined) request.body = {};
         if (op.bodyRequired && hasBody(request)) throw new DomainError('unsupported-media-type', `a Content-Type is required; this operation accepts ${op.requestTypes.join(', ')}`);
         if (op.bodyRequired && !hasBody(request)) throw new DomainError('invalid-request', `a request body is required (${op.requestTypes.join(', ')})`);
         return;

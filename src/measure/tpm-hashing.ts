@@ -1,5 +1,42 @@
+/**
+ * `hashing=tpm`: the data goes to the TPM through the session's TIS FIFO, as the seed's early path
+ * does it (facts §2.5 TPM 1.2 SHA-1 thread, §3.7 TPM 2.0 event sequence), driven by the careful
+ * driver while the locality is held for the whole stream.
+ */
+import { FifoEventSequenceExtend, FifoSha1Extend } from '../drivers/index.js';
 import type { Locality } from '../tpm/engine.js';
 import type { Session } from '../sessions/session.js';
-export interface TpmHashOutcome { rc: number; hashValue?: Uint8Array; digests?: { algId: number; digest: Uint8Array }[] }
-export interface TpmHashStream { update(chunk: Uint8Array): void; finish(): TpmHashOutcome }
-export function openTpmHashStream(_s: Session, _l: Locality, _p: number): TpmHashStream { throw new Error('todo'); }
+
+export interface TpmHashOutcome {
+  rc: number;
+  /** TPM 1.2: SHA1CompleteExtend's hashValue. */
+  hashValue?: Uint8Array;
+  /** TPM 2.0: EventSequenceComplete's digests, in the TPM's order. */
+  digests?: { algId: number; digest: Uint8Array }[];
+}
+
+export interface TpmHashStream {
+  update(chunk: Uint8Array): void;
+  finish(): TpmHashOutcome;
+}
+
+export function openTpmHashStream(session: Session, locality: Locality, pcr: number): TpmHashStream {
+  if (session.family === '1.2') {
+    const s = new FifoSha1Extend(session.tis, locality, pcr);
+    return {
+      update: (c) => s.update(c),
+      finish: () => {
+        const r = s.finish();
+        return { rc: r.rc, ...(r.hashValue ? { hashValue: r.hashValue } : {}) };
+      },
+    };
+  }
+  const s = new FifoEventSequenceExtend(session.tis, locality, pcr);
+  return {
+    update: (c) => s.update(c),
+    finish: () => {
+      const r = s.finish();
+      return { rc: r.rc, digests: r.digests.map((d) => ({ algId: d.algId, digest: d.digest })) };
+    },
+  };
+}

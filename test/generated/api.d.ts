@@ -116,6 +116,11 @@ export interface paths {
          *     with the SINIT ACM (facts §2.7, §3.6). Answers the PCR values after, and the TPM's return
          *     code: a launch the TPM refuses (e.g. before TPM_Startup) is reported with HTTP 200 and a
          *     non-zero `returnCode`, like any other TPM answer.
+         *
+         *     Unless `logEvent=false`, a successful launch also appends one synthetic SINIT-style event to
+         *     the session's log — PCR 17, type 0x402 (TXT EVTYPE_HASH_START), the hash of the data in each
+         *     log bank, no event data — standing in for the events SINIT writes before Xen (facts §6(c)),
+         *     so that replaying the log reproduces PCR 17 from zero.
          */
         post: operations["dynamicLaunch"];
         delete?: never;
@@ -376,6 +381,8 @@ export interface components {
             };
         };
         DrtmResult: {
+            /** @description Whether the synthetic launch event was appended to the log. */
+            logged: boolean;
             returnCode: number;
             returnCodeName?: string;
             established: boolean;
@@ -520,11 +527,18 @@ export interface components {
                 bank: string;
                 pcr: number;
                 expected: string;
-                actual: string;
+                /** @description Replayed value; null when the log has no such bank. */
+                actual: string | null;
                 match: boolean;
+                /** @description Mismatch only: the events extended into this (bank, PCR). */
                 events?: Record<string, never>[];
+                /** @description Mismatch only: the first feeding event whose logged digest differs from the hash of its data. */
                 likelyCause?: Record<string, never>;
+                likelyCauses?: Record<string, never>[];
+                note?: string;
             }[];
+            /** @description Every checkable event whose logged digest differs from the hash of its data. */
+            dataDigestFindings?: Record<string, never>[];
         };
     };
     responses: {
@@ -730,7 +744,9 @@ export interface operations {
     };
     dynamicLaunch: {
         parameters: {
-            query?: never;
+            query?: {
+                logEvent?: boolean;
+            };
             header?: never;
             path: {
                 id: components["parameters"]["SessionId"];

@@ -10,7 +10,7 @@ beforeAll(async () => {
 });
 afterAll(async () => srv.close());
 afterEach(() => {
-  expect(srv.violations).toEqual([]);
+  expect(srv.violations.splice(0)).toEqual([]);
   for (const s of srv.ctx.sessions.list()) srv.ctx.sessions.delete(s.id);
 });
 

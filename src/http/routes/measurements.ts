@@ -12,7 +12,7 @@ import { startMeasurement, type Hashing, type MeasureRequest, type MeasurementSi
 import { eventTypeName } from '../../eventlog/constants.js';
 import type { Session } from '../../sessions/session.js';
 import { mediaType, route, type HttpContext } from '../context.js';
-import { isReadable, limitedChunks } from '../body.js';
+import { isReadable, limitedChunks, multipartError, safeParts } from '../body.js';
 
 const OPTION_NAMES = ['pcr', 'locality', 'eventType', 'eventData', 'hashing'] as const;
 type OptionName = (typeof OPTION_NAMES)[number];
@@ -74,8 +74,13 @@ async function feed(sink: MeasurementSink, stream: AsyncIterable<Buffer>, limit:
 async function measureMultipart(request: FastifyRequest, session: Session, ctx: HttpContext, fromQuery: RawOptions): Promise<MeasurementSink> {
   const fields: RawOptions = {};
   let sink: MeasurementSink | undefined;
-  const parts = request.parts({ limits: { fileSize: ctx.config.maxUploadBytes, files: 1, fields: OPTION_NAMES.length, fieldSize: MAX_EVENT_DATA * 2 } });
-  for await (const part of parts as AsyncIterableIterator<Multipart>) {
+  let parts: AsyncIterable<Multipart>;
+  try {
+    parts = request.parts({ limits: { fileSize: ctx.config.maxUploadBytes, files: 1, fields: OPTION_NAMES.length, fieldSize: MAX_EVENT_DATA * 2 } });
+  } catch (e) {
+    throw multipartError(e, ctx.config.maxUploadBytes);
+  }
+  for await (const part of safeParts(parts, ctx.config.maxUploadBytes)) {
     if (part.type === 'field') {
       if (sink) throw new DomainError('malformed-upload', `form field ${part.fieldname} comes after the file; options must come before it`);
       if (!(OPTION_NAMES as readonly string[]).includes(part.fieldname)) {

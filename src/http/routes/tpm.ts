@@ -6,6 +6,7 @@ import { rcName } from '../../tpm/factory.js';
 import { route, type HttpContext } from '../context.js';
 import { readBody } from '../body.js';
 import { pcrBanksView } from '../views.js';
+import { dynamicLaunch } from '../../measure/launch.js';
 
 export function registerTpmRoutes(app: FastifyInstance, ctx: HttpContext): void {
   route(app, ctx, 'sendCommand', async (request, reply) => {
@@ -24,10 +25,12 @@ export function registerTpmRoutes(app: FastifyInstance, ctx: HttpContext): void 
   route(app, ctx, 'dynamicLaunch', async (request) => {
     const { id } = request.params as { id: string };
     const session = ctx.sessions.get(id);
+    const { logEvent = true } = request.query as { logEvent?: boolean };
     const data = await readBody(request, ctx.config.maxDrtmBytes, 'the dynamic-launch data');
     return session.queue.run(() => {
-      const rc = session.tis.dynamicLaunch(data);
+      const { rc, logged } = dynamicLaunch(session, data, logEvent);
       return {
+        logged,
         returnCode: rc,
         returnCodeName: rcName(session.family, rc),
         established: session.engine.established,

@@ -1,0 +1,31 @@
+/**
+ * The dynamic launch as a service operation (facts §7 item 12: locality 4 is not software-writable,
+ * so HASH_START/DATA/END run inside the TIS model), plus the synthetic SINIT event that stands in
+ * for what SINIT writes into the log before Xen (facts §6(c): which events SINIT writes depends on
+ * the ACM, so we write one documented event).
+ */
+import { MultiHasher, mustAlg, type BankName } from '../hash/index.js';
+import { TXT_EVTYPE } from '../eventlog/constants.js';
+import { TxtContainerLog } from '../eventlog/txt-container.js';
+import type { Session } from '../sessions/session.js';
+
+export const DRTM_PCR = 17;
+
+export function dynamicLaunch(session: Session, data: Uint8Array, logEvent: boolean): { rc: number; logged: boolean } {
+  const rc = session.tis.dynamicLaunch(data);
+  if (rc !== 0 || !logEvent) return { rc, logged: false };
+  const log = session.log;
+  if (log instanceof TxtContainerLog) {
+    const h = new MultiHasher(['sha1']);
+    h.update(data);
+    const entry = log.append({ pcr: DRTM_PCR, type: TXT_EVTYPE.HASH_START, digest: h.digests().get('sha1') as Uint8Array, data: new Uint8Array(0) });
+    return { rc, logged: entry !== null };
+  }
+  const banks = log.banks.map((b) => b.algorithmId);
+  const names = session.engine.banks().filter((b) => banks.includes(mustAlg(b).algId)) as BankName[];
+  const h = new MultiHasher(names);
+  h.update(data);
+  const d = h.digests();
+  const entry = log.append({ pcr: DRTM_PCR, type: TXT_EVTYPE.HASH_START, digests: Object.fromEntries(d), data: new Uint8Array(0) });
+  return { rc, logged: entry !== null };
+}
