@@ -100,9 +100,12 @@ export class TisDevice {
 
   /** MMIO read of `size` bytes at `offset` (relative to 0xFED40000). */
   read(offset: number, size: AccessSize): number {
-    const d = decodeAddress(offset, size);
-    if (!d) return isSizeLike(size) ? (TIS_ALL_ONES & sizeMask(size)) >>> 0 : TIS_ALL_ONES;
     const ctx = this.ctx;
+    const d = decodeAddress(offset, size);
+    if (!d) {
+      tick(ctx); // an undecoded cycle still takes time
+      return isSizeLike(size) ? (TIS_ALL_ONES & sizeMask(size)) >>> 0 : TIS_ALL_ONES;
+    }
     const l = d.locality;
     const r = ctx.core.loc[l];
     const traits = ctx.traits;
