@@ -4,8 +4,10 @@
  * golden bytes as well, the comment says which field is which and which facts section it checks;
  * where swtpm disagrees with the facts, the row says so.
  */
-import { expect } from 'vitest';
-import { fromHex } from '../../src/bytes/index.js';
+import { expect, it } from 'vitest';
+import { fromHex, u32be } from '../../src/bytes/index.js';
+import { createTpm2, Tpm2Engine } from '../../src/tpm2/index.js';
+import { describeWithSwtpm, Swtpm } from '../support/swtpm.js';
 import * as C from './support/cmd.js';
 import { ALG } from './support/gen.js';
 import type { Op } from './support/pair.js';
@@ -133,3 +135,46 @@ const ROWS: Row[] = [
 ];
 
 runRows('TPM 2.0 vs swtpm — header, Startup, testing, random, capability (facts §3.1–§3.2)', ROWS);
+
+/**
+ * Deliberate difference: TPM_CAP_COMMANDS lists only what this engine implements (swtpm lists
+ * libtpms' 110 commands), and TPM_PT_TOTAL_COMMANDS / TPM_PT_LIBRARY_COMMANDS (0x129, 0x12A)
+ * count those. Everything else must match: each of our TPMA_CC words equals swtpm's for the
+ * same command, and every other fixed property is identical.
+ */
+describeWithSwtpm('TPM 2.0 vs swtpm — TPM_CAP_COMMANDS subset and fixed properties (Part 3 §30.2)', () => {
+  it('our TPMA_CC entries are swtpm’s entries for the same command codes; other fixed properties equal', async () => {
+    const peer = await Swtpm.start({ tpm2: true });
+    try {
+      const engine = createTpm2();
+      const words = (r: Uint8Array): Map<number, number> => {
+        const m = new Map<number, number>();
+        const n = u32be(r, 15);
+        for (let i = 0; i < n; i++) {
+          const v = u32be(r, 19 + 4 * i);
+          m.set(v & 0xffff, v);
+        }
+        return m;
+      };
+      const ours = words(engine.execute(C.getCap(2, 0, 300), 0));
+      const theirs = words(await peer.send(C.getCap(2, 0, 300)));
+      expect(ours.size).toBe(Tpm2Engine.implementedCommands().length);
+      for (const [cc, attrs] of ours) expect(attrs, `TPMA_CC of 0x${cc.toString(16)}`).toBe(theirs.get(cc));
+      const props = (r: Uint8Array): Map<number, number> => {
+        const m = new Map<number, number>();
+        const n = u32be(r, 15);
+        for (let i = 0; i < n; i++) m.set(u32be(r, 19 + 8 * i), u32be(r, 23 + 8 * i));
+        return m;
+      };
+      const po = props(engine.execute(C.getCap(6, 0x100, 200), 0));
+      const pt = props(await peer.send(C.getCap(6, 0x100, 200)));
+      expect([...po.keys()]).toEqual([...pt.keys()]);
+      for (const [k, v] of pt) {
+        if (k === 0x129 || k === 0x12a) expect(po.get(k)).toBe(ours.size);
+        else expect(po.get(k), `TPM_PT 0x${k.toString(16)}`).toBe(v);
+      }
+    } finally {
+      await peer.stop();
+    }
+  });
+});

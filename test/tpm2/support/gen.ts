@@ -252,5 +252,7 @@ export function lifecycleOps(g: Gen): Op[] {
 
 /** Next steps: usually one op, sometimes a power-cycle flow. */
 export function randomOps(g: Gen): Op[] {
-  return g.chance(0.025) ? lifecycleOps(g) : [randomOp(g)];
+  if (g.chance(0.025)) return lifecycleOps(g);
+  if (g.chance(0.02)) return [{ op: 'hashStart' }, { op: 'hashData', data: g.bytes(g.int(5000)) }, { op: 'hashEnd' }];
+  return [randomOp(g)];
 }
