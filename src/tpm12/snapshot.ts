@@ -62,7 +62,7 @@ function bool(v: unknown, what: string): boolean {
 function digests(v: unknown, count: number, what: string): Uint8Array[] {
   if (!Array.isArray(v) || v.length !== count) bad(what);
   return v.map((h: unknown) => {
-    if (typeof h !== 'string') bad(what);
+    if (typeof h !== 'string' || !/^[0-9a-f]*$/i.test(h)) bad(what);
     const d = fromHex(h);
     if (d.length !== TPM_DIGEST_SIZE) bad(what);
     return d;
@@ -71,7 +71,11 @@ function digests(v: unknown, count: number, what: string): Uint8Array[] {
 function stream(v: unknown, what: string): Sha1Stream | null {
   if (v === null) return null;
   if (!isRecord(v) || typeof v.h !== 'string' || typeof v.pending !== 'string' || typeof v.length !== 'number') bad(what);
-  return Sha1Stream.restore({ h: v.h, pending: v.pending, length: v.length });
+  try {
+    return Sha1Stream.restore({ h: v.h, pending: v.pending, length: v.length });
+  } catch {
+    return bad(what);
+  }
 }
 const TEST_STATES: readonly number[] = Object.values(TPM_TEST_STATE);
 function testState(v: unknown): TpmTestState {
