@@ -4,6 +4,7 @@
  * in /work/shared/vectors/eventlogs (expected values read at test time, never copied here), real
  * logs tampered byte by byte, hostile inputs and the size limit.
  */
+import { createHash } from 'node:crypto';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { putU16le, putU32le } from '../../src/bytes/index.js';
 import { EventLogParseError, decodeEventData, parseEventLog, toCelJson } from '../../src/eventlog/index.js';
@@ -131,7 +132,7 @@ async function replay(bytes: Uint8Array, query: ReplayQuery = {}, server: TestSe
     params: { query },
     // The contract types a binary body as string; send the bytes as they are.
     body: bytes as unknown as string,
-    bodySerializer: (b: unknown) => b as BodyInit,
+    bodySerializer: (b: unknown) => b as Uint8Array,
     headers: { 'content-type': 'application/octet-stream' },
   });
   return {
@@ -265,7 +266,6 @@ describe('replay: every public vector reproduces its upstream expected PCRs over
     expect(body.eventCount).toBe(1);
     expect(Object.keys(body.banks)).toEqual(['sha1']);
     // PCR 17 starts at zero after a dynamic launch: SHA1(00*20 || digest).
-    const { createHash } = await import('node:crypto');
     const pcr17 = createHash('sha1').update(new Uint8Array(20)).update(digest).digest('hex');
     expect(body.banks.sha1?.[17]).toBe(pcr17);
   });
