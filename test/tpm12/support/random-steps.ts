@@ -10,7 +10,7 @@
  * - no ordinal libtpms implements but this engine does not (they are refused, see report).
  */
 import type { Locality } from '../../../src/tpm/engine.js';
-import { LIBTPMS_ORDINALS, TPM_CAP, TPM_CAP_FLAG, TPM_ORD, TPM_ST, TPM_TAG } from '../../../src/tpm12/index.js';
+import { LIBTPMS_ORDINALS, TPM_CAP, TPM_CAP_FLAG, TPM_ORD, TPM_ST, TPM_TAG, TPM_TEST_STATE, createTpm12 } from '../../../src/tpm12/index.js';
 import {
   cat,
   cmd,
@@ -29,7 +29,7 @@ import {
   u16,
   u32,
 } from './commands.js';
-import type { Step } from './differential.js';
+import { applyToEngine, type Step } from './differential.js';
 
 const SWTPM_SET_LOCALITY = 0x20001000;
 const MAX_WIRE = 4096;
@@ -141,10 +141,13 @@ function unknownOrdinal(r: Prng): number {
 
 /** A well-formed command of any supported kind (before mangling). */
 function wellFormed(r: Prng): Uint8Array {
-  switch (r.int(14)) {
+  switch (r.int(16)) {
     case 0:
     case 1:
+    case 12:
       return extend(pcrIndex(r), r.bytes(20));
+    case 13:
+      return pcrRead(pcrIndex(r));
     case 2:
       return pcrRead(pcrIndex(r));
     case 3:
@@ -159,6 +162,7 @@ function wellFormed(r: Prng): Uint8Array {
     case 8:
       return cmd(r.pick([TPM_ORD.SelfTestFull, TPM_ORD.ContinueSelfTest, TPM_ORD.SaveState, TPM_ORD.TSC_ResetEstablishmentBit, TPM_ORD.Init]));
     case 9:
+      if (r.chance(0.7)) return selection(r);
       return startup(r.pick([TPM_ST.CLEAR, TPM_ST.CLEAR, TPM_ST.STATE, TPM_ST.DEACTIVATED, 0, 4]));
     case 10:
       return cmd(unknownOrdinal(r), r.bytes(r.int(8)), r.pick([TPM_TAG.RQU_COMMAND, TPM_TAG.RQU_AUTH1_COMMAND, TPM_TAG.RQU_AUTH2_COMMAND, 0x00c4, 0]));
@@ -193,25 +197,78 @@ function commandStep(r: Prng): Step {
   return { kind: 'cmd', locality, bytes };
 }
 
-/** One step; DRTM, init and established-flag operations mixed into command traffic. */
-export function randomStep(r: Prng): Step[] {
+/** A SHA-1 thread as a driver runs it, with occasional bad sizes and interleaved commands. */
+function sha1Sequence(r: Prng, locality: Locality): Step[] {
+  const steps: Step[] = [{ kind: 'cmd', locality, bytes: sha1Start() }];
+  const updates = r.int(4);
+  for (let i = 0; i < updates; i++) {
+    if (r.chance(0.1)) steps.push(commandStep(r));
+    steps.push({ kind: 'cmd', locality, bytes: sha1Update(r.bytes(r.chance(0.85) ? 64 * r.pick([1, 2, 16, 63]) : r.pick([0, 1, 63, 65]))) });
+  }
+  const last = r.bytes(r.chance(0.9) ? r.int(65) : 65 + r.int(8));
+  steps.push({
+    kind: 'cmd',
+    locality: r.chance(0.8) ? locality : r.locality(),
+    bytes: r.chance(0.5) ? sha1Complete(last) : sha1CompleteExtend(r.chance(0.7) ? r.pick([17, 18, 19, 20, 10]) : pcrIndex(r), last),
+  });
+  return steps;
+}
+
+/** TPM_SaveState, TPM_Init, TPM_Startup(ST_STATE) — sometimes with a command in between. */
+function saveRestore(r: Prng): Step[] {
+  const steps: Step[] = [{ kind: 'cmd', locality: 0, bytes: cmd(TPM_ORD.SaveState) }];
+  if (r.chance(0.3)) steps.push(commandStep(r));
+  steps.push({ kind: 'init' });
+  if (r.chance(0.3)) steps.push(commandStep(r));
+  steps.push({ kind: 'cmd', locality: 0, bytes: startup(TPM_ST.STATE) });
+  return steps;
+}
+
+function initAndStartup(r: Prng): Step[] {
+  const steps: Step[] = [{ kind: 'init' }];
+  if (r.chance(0.85)) steps.push({ kind: 'cmd', locality: 0, bytes: startup(r.chance(0.85) ? TPM_ST.CLEAR : r.pick([TPM_ST.STATE, TPM_ST.DEACTIVATED, 0])) });
+  return steps;
+}
+
+/** What the generator knows of the TPM: read from a shadow engine fed the same steps. */
+export interface ShadowView {
+  readonly postInitialise: boolean;
+  readonly failureMode: boolean;
+  readonly deactivated: boolean;
+}
+
+/** One or more steps; DRTM, init and established-flag operations mixed into command traffic. */
+export function randomSteps(r: Prng, view: ShadowView): Step[] {
+  // Failure mode, post-init and deactivated states are sticky: leave them often enough that
+  // most traffic exercises a running TPM.
+  if ((view.failureMode || view.deactivated) && r.chance(0.25)) return initAndStartup(r);
+  if (view.postInitialise && r.chance(0.5)) return [{ kind: 'cmd', locality: 0, bytes: startup(TPM_ST.CLEAR) }];
   const x = r.next();
   if (x < 0.04) return [{ kind: 'drtm', data: r.bytes(r.pick([0, 1, 64, 100, 5000])) }];
-  if (x < 0.055) return [r.pick<Step>([{ kind: 'hashStart' }, { kind: 'hashData', data: r.bytes(r.int(200)) }, { kind: 'hashEnd' }])];
-  if (x < 0.065) {
-    // TPM_Init, usually followed by TPM_Startup
-    const steps: Step[] = [{ kind: 'init' }];
-    if (r.chance(0.8)) steps.push({ kind: 'cmd', locality: 0, bytes: startup(r.chance(0.85) ? TPM_ST.CLEAR : r.pick([TPM_ST.STATE, TPM_ST.DEACTIVATED])) });
-    return steps;
-  }
+  if (x < 0.05) return [r.pick<Step>([{ kind: 'hashStart' }, { kind: 'hashData', data: r.bytes(r.int(200)) }, { kind: 'hashEnd' }])];
+  if (x < 0.06) return initAndStartup(r);
+  if (x < 0.065) return saveRestore(r);
   if (x < 0.08) return [{ kind: 'resetEstablished', locality: r.locality() }];
-  if (x < 0.09) return [{ kind: 'getEstablished' }];
+  if (x < 0.085) return [{ kind: 'getEstablished' }];
+  if (x < 0.16) return sha1Sequence(r, r.chance(0.6) ? 2 : r.locality());
   return [commandStep(r)];
 }
 
 export function randomStream(seed: number, steps: number): Step[] {
   const r = new Prng(seed);
+  const shadow = createTpm12({ startup: seed % 5 !== 0, random: (n) => new Uint8Array(n) });
   const out: Step[] = [];
-  while (out.length < steps) out.push(...randomStep(r));
+  while (out.length < steps) {
+    const snap = shadow.snapshot();
+    const view = {
+      postInitialise: snap.volatile.postInitialise,
+      failureMode: snap.volatile.testState === TPM_TEST_STATE.FAILURE,
+      deactivated: snap.volatile.deactivated,
+    };
+    for (const step of randomSteps(r, view)) {
+      applyToEngine(shadow, step);
+      out.push(step);
+    }
+  }
   return out.slice(0, steps);
 }
