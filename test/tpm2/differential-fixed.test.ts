@@ -10,7 +10,7 @@ import { createTpm2, Tpm2Engine } from '../../src/tpm2/index.js';
 import { describeWithSwtpm, Swtpm } from '../support/swtpm.js';
 import * as C from './support/cmd.js';
 import { ALG } from './support/gen.js';
-import type { Op } from './support/pair.js';
+import { Pair, type Op } from './support/pair.js';
 import { runRows, type Row } from './support/rows.js';
 
 const A = (n: number, v = 0xab): Uint8Array => new Uint8Array(n).fill(v);
@@ -177,4 +177,29 @@ describeWithSwtpm('TPM 2.0 vs swtpm — TPM_CAP_COMMANDS subset and fixed proper
       await peer.stop();
     }
   });
+});
+
+/** createTpm2({ banks }) must be the TPM swtpm becomes after PCR_Allocate + Shutdown + init + Startup. */
+describeWithSwtpm('createTpm2({ banks }) ≡ swtpm re-allocated (facts §3.4 GetCapability(PCRS))', () => {
+  const script = [
+    C.getCap(5, 0, 1),
+    C.getCap(6, 0x200, 30),
+    C.pcrRead([{ hash: ALG.SHA1, bits: [0, 16, 17] }, { hash: ALG.SHA256, bits: [0, 17] }, { hash: ALG.SHA384, bits: [17] }]),
+    C.pcrEvent(16, Uint8Array.of(1, 2, 3)),
+    C.pcrExtend(16, [{ alg: ALG.SHA1, digest: new Uint8Array(20) }, { alg: ALG.SHA256, digest: new Uint8Array(32) }]),
+    C.pcrRead([{ hash: ALG.SHA1, bits: [16] }, { hash: ALG.SHA256, bits: [16] }]),
+  ];
+  for (const banks of [['sha1', 'sha256'], ['sha256'], ['sha1', 'sha256', 'sha384', 'sha512'], ['sha384', 'sha512']] as const) {
+    it(banks.join('+'), async () => {
+      const pair = await Pair.start([...banks]);
+      try {
+        for (const c of script) await pair.send(c, 0);
+        for (const op of [{ op: 'hashStart' }, { op: 'hashData', data: Uint8Array.of(7) }, { op: 'hashEnd' }] as const) await pair.apply(op);
+        await pair.send(C.pcrRead([{ hash: ALG.SHA1, bits: [17] }, { hash: ALG.SHA256, bits: [17] }, { hash: ALG.SHA512, bits: [17] }]), 0);
+        expect(pair.mismatches, pair.report(banks.join('+'))).toEqual([]);
+      } finally {
+        await pair.stop();
+      }
+    });
+  }
 });

@@ -3,21 +3,15 @@
  * libtpms 0.9.2 `HashCommands.c`: TPM2_HashSequenceStart, TPM2_SequenceUpdate,
  * TPM2_SequenceComplete, TPM2_EventSequenceComplete.
  */
-import { u32be } from '../../bytes/index.js';
 import { digest, TPM_ALG } from '../../hash/index.js';
 import type { CommandDef } from '../command.js';
-import { TPM_CC, TPM_GENERATED_VALUE, TPM_RH, TPM_ST } from '../constants.js';
+import { TPM_CC, TPM_RH, TPM_ST } from '../constants.js';
 import { fault } from '../marshal.js';
 import { newSequence, sequenceData, type SequenceObject } from '../objects.js';
 import { RC_1, RC_H, TPM_RC } from '../rc.js';
 import { decodeAlgHash, decodeRhHierarchy, decodeTpm2bDigest, decodeTpm2bMaxBuffer, encodeDigestValues } from '../structures.js';
-import { hashCheckTicket } from './hash.js';
+import { hashCheckTicket, ticketIsSafe } from './ticket.js';
 import { checkExtend } from './pcr.js';
-
-/** TicketIsSafe: at least 4 bytes that do not start with TPM_GENERATED_VALUE. */
-export function ticketIsSafe(data: Uint8Array): boolean {
-  return data.length >= 4 && u32be(data, 0) !== TPM_GENERATED_VALUE;
-}
 
 function sequenceAt(handle: number, get: (h: number) => SequenceObject | undefined): SequenceObject {
   const s = get(handle);

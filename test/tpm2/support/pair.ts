@@ -5,6 +5,7 @@
  * TPM's secret hierarchy proof) compare all but the HMAC bytes.
  */
 import { bytesEqual, toHex, u16be, u32be } from '../../../src/bytes/index.js';
+import { HASH_ALGS, type BankName } from '../../../src/hash/index.js';
 import type { Locality } from '../../../src/tpm/engine.js';
 import { createTpm2, type Tpm2Engine } from '../../../src/tpm2/index.js';
 import { Swtpm } from '../../support/swtpm.js';
@@ -58,9 +59,19 @@ export class Pair {
     readonly peer: Swtpm,
   ) {}
 
-  static async start(): Promise<Pair> {
+  /**
+   * Without `banks`: default engine vs fresh swtpm. With `banks`: createTpm2({ banks }) vs a swtpm
+   * brought to the same allocation by PCR_Allocate + Shutdown + init + Startup (not compared).
+   */
+  static async start(banks?: BankName[]): Promise<Pair> {
     const peer = await Swtpm.start({ tpm2: true });
-    return new Pair(createTpm2(), peer);
+    if (!banks) return new Pair(createTpm2(), peer);
+    const want = new Set(banks);
+    const sels = HASH_ALGS.filter((a) => a.name !== 'sm3_256').map((a) => ({ hash: a.algId, bits: want.has(a.name) ? Uint8Array.of(0xff, 0xff, 0xff) : new Uint8Array(3) }));
+    for (const c of [pcrAllocate(sels), shutdown(0)]) await peer.send(c);
+    await peer.init();
+    await peer.send(startup(0));
+    return new Pair(createTpm2({ banks }), peer);
   }
 
   async stop(): Promise<void> {
