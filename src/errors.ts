@@ -15,6 +15,7 @@ export const PROBLEMS = {
   'not-found': { status: 404, title: 'No such resource' },
   'method-not-allowed': { status: 405, title: 'Method not allowed' },
   'not-acceptable': { status: 406, title: 'None of the acceptable media types can be produced' },
+  'locality-busy': { status: 409, title: 'Another locality holds the TPM' },
   'payload-too-large': { status: 413, title: 'The request body is too large' },
   'unsupported-media-type': { status: 415, title: 'Unsupported media type' },
   'tpm-refused': { status: 422, title: 'The TPM refused the operation' },

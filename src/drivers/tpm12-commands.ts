@@ -2,7 +2,7 @@
  * The TPM 1.2 commands the drivers send (TPM 1.2 Main Part 3; layouts facts §2.1, §2.2, §2.4).
  * Big-endian throughout.
  */
-import { BeWriter } from '../bytes/index.js';
+import { BeWriter, u32be } from '../bytes/index.js';
 import { TPM12_HEADER_SIZE, TPM_ORD, TPM_TAG } from '../tpm12/constants.js';
 
 export { TPM12_HEADER_SIZE };
@@ -31,4 +31,12 @@ export function sha1CompleteExtend12(pcr: number, data: Uint8Array): Uint8Array 
 /** TPM_PcrRead(pcrIndex) → outDigest[20]. */
 export function pcrRead12(pcr: number): Uint8Array {
   return cmd12(TPM_ORD.PcrRead, (w) => w.u32(pcr));
+}
+/** TPM_Extend(pcrNum, inDigest[20]) → outDigest[20]: the seed's 64-bit path (facts §2.4). */
+export function extend12(pcr: number, digest: Uint8Array): Uint8Array {
+  return cmd12(TPM_ORD.Extend, (w) => w.u32(pcr).bytes(digest));
+}
+/** returnCode of a response (bytes 6..9; TPM 2.0 responseCode sits at the same place). */
+export function responseCode(rsp: Uint8Array): number {
+  return rsp.length >= TPM12_HEADER_SIZE ? u32be(rsp, 6) : 0xffffffff;
 }

@@ -3,7 +3,7 @@
  * TPML_DIGEST_VALUES decoder for EventSequenceComplete. Big-endian throughout.
  */
 import { BeWriter, u16be, u32be } from '../bytes/index.js';
-import { algById, TPM_ALG, type BankName } from '../hash/index.js';
+import { algById, algByName, TPM_ALG, type BankName } from '../hash/index.js';
 import { LIMITS, TPM_CC, TPM_RS_PW, TPM_ST } from '../tpm2/constants.js';
 
 /** TPM2B_MAX_BUFFER limit (MAX_DIGEST_BUFFER, facts §3.4). */
@@ -45,6 +45,20 @@ export function eventSequenceComplete(pcr: number, seq: number, data: Uint8Array
 /** TPM2_FlushContext(flushHandle). */
 export function flushContext(handle: number): Uint8Array {
   return cmd2(TPM_ST.NO_SESSIONS, TPM_CC.FlushContext, (w) => w.u32(handle));
+}
+
+/** TPM2_PCR_Extend(pcrHandle, one PW session, TPML_DIGEST_VALUES): the seed's 64-bit path (facts §3.4, §3.7). */
+export function pcrExtend(pcr: number, digests: readonly { bank: BankName; digest: Uint8Array }[]): Uint8Array {
+  return cmd2(TPM_ST.SESSIONS, TPM_CC.PCR_Extend, (w) => {
+    w.u32(pcr);
+    pwSessions(w, 1);
+    w.u32(digests.length);
+    for (const d of digests) {
+      const alg = algByName(d.bank);
+      if (!alg) throw new RangeError(`unknown bank ${d.bank}`);
+      w.u16(alg.algId).bytes(d.digest);
+    }
+  });
 }
 
 export interface AlgDigest {

@@ -8,11 +8,16 @@ import { MultiHasher, mustAlg, type BankName } from '../hash/index.js';
 import { TXT_EVTYPE } from '../eventlog/constants.js';
 import { TxtContainerLog } from '../eventlog/txt-container.js';
 import type { Session } from '../sessions/session.js';
+import { DYNAMIC_LAUNCH_IGNORED } from '../tis/index.js';
+import { DomainError } from '../errors.js';
 
 export const DRTM_PCR = 17;
 
 export function dynamicLaunch(session: Session, data: Uint8Array, logEvent: boolean): { rc: number; logged: boolean } {
   const rc = session.tis.dynamicLaunch(data);
+  if (rc === DYNAMIC_LAUNCH_IGNORED) {
+    throw new DomainError('locality-busy', 'locality ' + String(session.tis.state().activeLocality) + ' holds the TPM, so the interface ignores the HASH_START/DATA/END cycles (facts §1.10); relinquish it first');
+  }
   if (rc !== 0 || !logEvent) return { rc, logged: false };
   const log = session.log;
   if (log instanceof TxtContainerLog) {

@@ -22,7 +22,10 @@ import type { Locality } from '../tpm/engine.js';
 import { rcName } from '../tpm/factory.js';
 import type { Session } from '../sessions/session.js';
 import { DomainError } from '../errors.js';
-import { responseCode, tpm12Extend, tpm2PcrExtend } from './commands.js';
+import { tpm12Commands, tpm2Commands } from '../drivers/index.js';
+
+/** Return code of a TPM response (same header position in both families). */
+const responseCode = tpm12Commands.responseCode;
 import { openTpmHashStream, type TpmHashOutcome, type TpmHashStream } from './tpm-hashing.js';
 
 export type Hashing = 'host' | 'tpm';
@@ -150,7 +153,7 @@ function finish12(session: Session, req: MeasureRequest, data: Map<BankName, Uin
     logDigest = rc === 0 && tpm.hashValue ? tpm.hashValue : FF20;
   } else {
     logDigest = data.get('sha1') as Uint8Array;
-    rc = responseCode(session.engine.execute(tpm12Extend(req.pcr, logDigest), req.locality));
+    rc = responseCode(session.engine.execute(tpm12Commands.extend12(req.pcr, logDigest), req.locality));
   }
   if (rc !== 0 && strict) throw refused(session, rc, `extending PCR ${req.pcr} at locality ${req.locality}`);
   if (rc !== 0) notes.push('the TPM refused the extend; the seed logs the event anyway (facts §7 item 14)');
@@ -205,7 +208,7 @@ function finish20(session: Session, req: MeasureRequest, data: Map<BankName, Uin
   // xen: an entry that does not fit means PCR_Extend with zero digests — nothing is extended (§7 item 7).
   const sendDigests = !strict && !fits ? [] : banks.map((b) => ({ bank: b, digest: entryDigests.get(b) as Uint8Array }));
   if (!strict && !fits) notes.push('the event did not fit the log: Xen sends PCR_Extend with zero digests, so nothing is extended (facts §7 item 7)');
-  rc = responseCode(session.engine.execute(tpm2PcrExtend(req.pcr, sendDigests), req.locality));
+  rc = responseCode(session.engine.execute(tpm2Commands.pcrExtend(req.pcr, sendDigests), req.locality));
   if (rc !== 0 && strict) throw refused(session, rc, `PCR_Extend of PCR ${req.pcr} at locality ${req.locality}`);
   if (rc !== 0) notes.push('the TPM refused the extend; the event is logged anyway');
   const entry = appendOrMiss(session, () => log.append({ pcr: req.pcr, type: req.eventType, digests: Object.fromEntries(entryDigests), data: req.eventData }), notes);

@@ -304,7 +304,7 @@ export interface components {
     schemas: {
         Problem: {
             /** @enum {string} */
-            type: "urn:tpm-measure:problem:invalid-request" | "urn:tpm-measure:problem:invalid-option" | "urn:tpm-measure:problem:malformed-upload" | "urn:tpm-measure:problem:upload-aborted" | "urn:tpm-measure:problem:session-not-found" | "urn:tpm-measure:problem:not-found" | "urn:tpm-measure:problem:method-not-allowed" | "urn:tpm-measure:problem:not-acceptable" | "urn:tpm-measure:problem:payload-too-large" | "urn:tpm-measure:problem:unsupported-media-type" | "urn:tpm-measure:problem:tpm-refused" | "urn:tpm-measure:problem:event-log-invalid" | "urn:tpm-measure:problem:too-many-sessions" | "urn:tpm-measure:problem:internal";
+            type: "urn:tpm-measure:problem:invalid-request" | "urn:tpm-measure:problem:invalid-option" | "urn:tpm-measure:problem:malformed-upload" | "urn:tpm-measure:problem:upload-aborted" | "urn:tpm-measure:problem:session-not-found" | "urn:tpm-measure:problem:not-found" | "urn:tpm-measure:problem:method-not-allowed" | "urn:tpm-measure:problem:not-acceptable" | "urn:tpm-measure:problem:locality-busy" | "urn:tpm-measure:problem:payload-too-large" | "urn:tpm-measure:problem:unsupported-media-type" | "urn:tpm-measure:problem:tpm-refused" | "urn:tpm-measure:problem:event-log-invalid" | "urn:tpm-measure:problem:too-many-sessions" | "urn:tpm-measure:problem:internal";
             title: string;
             status: number;
             detail?: string;
@@ -769,6 +769,15 @@ export interface operations {
                 };
             };
             404: components["responses"]["Problem"];
+            /** @description A locality other than 4 holds the TPM, so the interface ignores the launch cycles (facts §1.10); nothing changed. */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
             413: components["responses"]["Problem"];
             415: components["responses"]["Problem"];
         };
@@ -840,6 +849,15 @@ export interface operations {
             };
             400: components["responses"]["Problem"];
             404: components["responses"]["Problem"];
+            /** @description hashing=tpm while another locality holds the TPM through the TIS (e.g. a /mmio client that never relinquished); nothing changed. */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
             413: components["responses"]["Problem"];
             415: components["responses"]["Problem"];
             422: components["responses"]["Problem"];
