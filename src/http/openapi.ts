@@ -125,7 +125,11 @@ export function loadContract(path = OPENAPI_PATH): OpenApiContract {
       if (ps) schema.params = ps;
       const qs = paramsSchema(params, 'query');
       if (qs) schema.querystring = qs;
-      if (isObject(jsonBody) && isObject(jsonBody.schema)) schema.body = jsonBody.schema;
+      if (isObject(jsonBody) && isObject(jsonBody.schema)) {
+        // Validate JSON bodies only: with other media types (multipart, octet-stream) the body is a
+        // stream the handler reads, so the schema is keyed by content type (Fastify ≥ 4 form).
+        schema.body = requestTypes.length === 1 ? jsonBody.schema : { content: { 'application/json': { schema: jsonBody.schema } } };
+      }
       const responses: Operation['responses'] = {};
       const rawResponses = isObject(op.responses) ? (deref(op.responses, document) as Record<string, unknown>) : {};
       for (const [status, r] of Object.entries(rawResponses)) {
