@@ -10,8 +10,8 @@ import { ALG, Gen, randomOps } from './support/gen.js';
 import type { Sel } from './support/cmd.js';
 import { Pair } from './support/pair.js';
 
-const SEEDS = Number(process.env.TPM2_DIFF_SEEDS ?? 20);
-const STEPS = Number(process.env.TPM2_DIFF_STEPS ?? 200);
+const SEEDS = Number(process.env.TPM2_DIFF_SEEDS ?? 32);
+const STEPS = Number(process.env.TPM2_DIFF_STEPS ?? 300);
 const ALL: number[] = Array.from({ length: 24 }, (_, i) => i);
 
 /** Allocations cycled over seeds. null = the fresh default (all four banks). */
