@@ -31,6 +31,8 @@ export function pcrBanksView(s: Session): { banks: Record<string, string[]> } {
 /** Printable ASCII/UTF-8 text or undefined. */
 export function printable(data: Uint8Array): string | undefined {
   if (data.length === 0) return '';
+  // All-zero data (e.g. an EV_SEPARATOR of 00000000) is a value, not text.
+  if (data.every((b) => b === 0)) return undefined;
   let text: string;
   try {
     text = new TextDecoder('utf-8', { fatal: true }).decode(data);

@@ -35,6 +35,15 @@ export interface SessionCheckpoint {
   measurements: number;
 }
 
+/** A whole session as plain JSON-able data (what a durable store keeps). */
+export interface SessionSnapshot extends SessionCheckpoint {
+  version: 1;
+  id: string;
+  options: SessionOptions;
+  createdAt: number;
+  lastUsedAt: number;
+}
+
 export function defaultProfile(family: TpmFamily): TisProfile {
   return family === '1.2' ? 'tis-1.2' : 'ptp-fifo';
 }
@@ -82,6 +91,19 @@ export class Session {
       logFull: this.logFull,
       measurements: this.measurements,
     };
+  }
+
+  snapshot(): SessionSnapshot {
+    return { version: 1, id: this.id, options: { ...this.options, banks: [...this.options.banks] }, createdAt: this.createdAt, lastUsedAt: this.lastUsedAt, ...this.checkpoint() };
+  }
+
+  /** Rebuild a session from `snapshot()` data (e.g. loaded from a durable store). */
+  static restore(s: SessionSnapshot): Session {
+    if (s.version !== 1) throw new TypeError(`unsupported session snapshot version ${String(s.version)}`);
+    const session = new Session(s.id, s.options, s.createdAt);
+    session.rollback(s);
+    session.lastUsedAt = s.lastUsedAt;
+    return session;
   }
 
   /** Put the session back exactly as it was at `cp` (an aborted upload changes nothing). */

@@ -515,7 +515,7 @@ export interface components {
             startupLocality?: number;
             dynamicLaunch?: boolean;
             warnings?: string[];
-            events?: Record<string, never>[];
+            events?: components["schemas"]["LogEvent"][];
             cel?: Record<string, never>[];
             offset?: number;
             limit?: number;

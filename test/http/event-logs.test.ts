@@ -414,7 +414,7 @@ describe('verify', () => {
   // Route bug (reported): the JSON body schema from openapi.yaml is applied to multipart requests
   // too, so every multipart verify is refused with 400 "body must be object" before the handler
   // reads the parts. Remove `.fails` once fixed.
-  it.fails('multipart (file field log + field pcrs as JSON text): a vector with its expected PCRs is ok:true', async () => {
+  it('multipart (file field log + field pcrs as JSON text): a vector with its expected PCRs is ok:true', async () => {
     const v = vector('gotpmtools-glinux-alex');
     const res = await verifyMultipart(form({ pcrs: JSON.stringify(expectedOf(v.name)), log: v.bytes }));
     expect(res.status).toBe(200);
@@ -424,7 +424,7 @@ describe('verify', () => {
     expect(body.results).toHaveLength(16);
   });
 
-  it.fails('multipart: a wrong expected value is a mismatch with the replayed actual', async () => {
+  it('multipart: a wrong expected value is a mismatch with the replayed actual', async () => {
     const v = vector('tpm2tools-event-uefiaction');
     const pcrs = expectedOf(v.name);
     const wrong = { ...pcrs, sha256: { '4': 'ab'.repeat(32) } };
@@ -707,7 +707,7 @@ describe('bad requests', () => {
     }
   });
 
-  it.fails('multipart: a file field not named log → 400 malformed-upload (today: 400 invalid-request "body must be object")', async () => {
+  it('multipart: a file field not named log → 400 malformed-upload', async () => {
     const res = await verifyMultipart(form({ pcrs: '{}', log: vector('tpm2tools-event').bytes, logField: 'file' }));
     await expectProblem(res, 400, 'malformed-upload');
   });
@@ -756,7 +756,7 @@ describe('size limit (maxEventLogBytes: 1000)', () => {
     expect(ok.data?.ok).toBe(true);
   });
 
-  it.fails('verify multipart: a file over the limit → 413 (today: 400, see the multipart route bug)', async () => {
+  it('verify multipart: a file over the limit → 413', async () => {
     const res = await verifyMultipart(form({ pcrs: '{}', log: vector('gotpmtools-gdc-host').bytes }), small);
     await expectProblem(res, 413, 'payload-too-large');
   });
