@@ -13,6 +13,11 @@ export interface Config {
   maxSessions: number;
   /** Largest measurement upload in bytes (413 beyond). */
   maxUploadBytes: number;
+  /**
+   * Largest upload measured with hashing=tpm (413 beyond): the data goes through the TPM's own
+   * hash (TPM 1.2 SHA-1 thread, TPM 2.0 event sequence), which is meant for small blobs like the MBI.
+   */
+  maxTpmHashingBytes: number;
   /** Largest raw TPM command accepted by /commands in bytes (413 beyond). */
   maxCommandBytes: number;
   /** Largest /drtm body in bytes. */
@@ -45,6 +50,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     sessionTtlMs: intEnv(env, 'SESSION_TTL_SECONDS', 3600, 1, 30 * 24 * 3600) * 1000,
     maxSessions: intEnv(env, 'MAX_SESSIONS', 1000, 1, 1_000_000),
     maxUploadBytes: intEnv(env, 'MAX_UPLOAD_BYTES', 2 * 1024 ** 3, 1, Number.MAX_SAFE_INTEGER),
+    maxTpmHashingBytes: intEnv(env, 'MAX_TPM_HASHING_BYTES', 64 * 1024 * 1024, 1, 1024 ** 3),
     maxCommandBytes: intEnv(env, 'MAX_COMMAND_BYTES', 65536, 10, 16 * 1024 * 1024),
     maxDrtmBytes: intEnv(env, 'MAX_DRTM_BYTES', 64 * 1024 * 1024, 0, 1024 ** 3),
     defaultLogSize: intEnv(env, 'DEFAULT_LOG_SIZE', 32768, 48, 64 * 1024 * 1024),

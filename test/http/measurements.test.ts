@@ -163,6 +163,22 @@ describe('bad input extends nothing and logs nothing', () => {
     }
   }
 
+  it('hashing=tpm has its own, smaller limit (MAX_TPM_HASHING_BYTES)', async () => {
+    const small = await startServer({ maxUploadBytes: 10_000, maxTpmHashingBytes: 1000 });
+    try {
+      const { data } = await small.client.POST('/v1/sessions', { body: {} });
+      const post = (q: string, n: number) =>
+        small.fetch(`/v1/sessions/${data!.id}/measurements?${q}`, { method: 'POST', body: Buffer.from(blob(n)), headers: { 'content-type': 'application/octet-stream' } });
+      expect((await post('hashing=tpm', 1000)).status).toBe(201);
+      expect((await post('hashing=tpm', 1001)).status).toBe(413);
+      expect((await post('hashing=host', 5000)).status).toBe(201);
+      expect((await post('hashing=host', 10_001)).status).toBe(413);
+      expect(small.violations).toEqual([]);
+    } finally {
+      await small.close();
+    }
+  });
+
   for (const hashing of ['host', 'tpm']) {
     it(`an upload aborted half way changes nothing (${hashing})`, async () => {
       const id = await newSession();

@@ -67,6 +67,11 @@ export function resolveOptions(raw: RawOptions): MeasureRequest {
   };
 }
 
+/** hashing=tpm sends every byte through the TPM's own hash: a smaller, separate limit applies. */
+function uploadLimit(ctx: HttpContext, req: MeasureRequest): number {
+  return req.hashing === 'tpm' ? Math.min(ctx.config.maxUploadBytes, ctx.config.maxTpmHashingBytes) : ctx.config.maxUploadBytes;
+}
+
 async function feed(sink: MeasurementSink, stream: AsyncIterable<Buffer>, limit: number): Promise<void> {
   for await (const chunk of limitedChunks(stream, limit, 'the upload')) sink.update(chunk);
 }
@@ -96,8 +101,9 @@ async function measureMultipart(request: FastifyRequest, session: Session, ctx: 
     }
     if (part.fieldname !== 'blob') throw new DomainError('malformed-upload', `the file field must be named "blob", got ${JSON.stringify(part.fieldname)}`);
     if (sink) throw new DomainError('malformed-upload', 'only one file may be uploaded');
-    sink = startMeasurement(session, resolveOptions({ ...fromQuery, ...fields }));
-    await feed(sink, part.file, ctx.config.maxUploadBytes);
+    const req = resolveOptions({ ...fromQuery, ...fields });
+    sink = startMeasurement(session, req);
+    await feed(sink, part.file, uploadLimit(ctx, req));
     if (part.file.truncated) throw new DomainError('payload-too-large', `the upload is larger than the limit of ${ctx.config.maxUploadBytes} bytes`);
   }
   if (!sink) throw new DomainError('malformed-upload', 'the multipart body has no file field named "blob"');
@@ -121,8 +127,9 @@ export function registerMeasurementRoutes(app: FastifyInstance, ctx: HttpContext
         } else {
           const body = request.body;
           if (!isReadable(body)) throw new DomainError('invalid-request', 'the blob must be the request body (application/octet-stream)');
-          sink = startMeasurement(session, resolveOptions(fromQuery));
-          await feed(sink, body, ctx.config.maxUploadBytes);
+          const req = resolveOptions(fromQuery);
+          sink = startMeasurement(session, req);
+          await feed(sink, body, uploadLimit(ctx, req));
         }
         return sink.finish();
       } catch (e) {
