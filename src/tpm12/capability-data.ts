@@ -70,6 +70,11 @@ export const TPM_CAP_PROP = {
   INPUT_BUFFER: 0x00000124,
 } as const;
 
+/** Part 2 §4.8 TPM_ALGORITHM_ID used by the capability answers. */
+export const TPM_ALG_RSA = 0x00000001;
+/** TPM_KEY_PARMS.algorithmID 0: an uninitialised structure libtpms accepts. */
+export const TPM_ALG_NONE = 0x00000000;
+
 /** libtpms vendor-specific TPM_CAP_MFR subcap: the emulator's process id. */
 export const TPM_CAP_MFR_PROCESS_ID = 0x00000020;
 
@@ -147,7 +152,7 @@ export const STCLEAR_FLAGS_TAG = 0x0020;
 export const STCLEAR_FLAGS_COUNT = 5;
 
 /** TPM_CAP_ALG: asymmetric algorithms (TPM_ALG_RSA). */
-export const SUPPORTED_ALGS: ReadonlySet<number> = new Set([0x00000001]);
+export const SUPPORTED_ALGS: ReadonlySet<number> = new Set([TPM_ALG_RSA]);
 /** TPM_CAP_PID: OIAP, OSAP, ADIP, ADCP, OWNER, DSAP, TRANSPORT. */
 export const SUPPORTED_PIDS: ReadonlySet<number> = new Set([1, 2, 3, 4, 5, 6, 7]);
 /** TPM_CAP_TRANS_ALG: TPM_ALG_AES128 (6), TPM_ALG_MGF1 (7). */

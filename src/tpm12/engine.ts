@@ -7,7 +7,7 @@ import { randomBytes } from 'node:crypto';
 import type { BankName } from '../hash/index.js';
 import type { Locality, TpmEngine, TpmFamily } from '../tpm/engine.js';
 import { BeWriter } from '../bytes/index.js';
-import { TPM12_BUFFER_SIZE, TPM_SHA1_MAXNUMBYTES, TPM_ST, TPM_TAG } from './constants.js';
+import { TPM12_BUFFER_SIZE, TPM_ORD, TPM_SHA1_MAXNUMBYTES, TPM_ST, TPM_TAG } from './constants.js';
 import { processCommand } from './dispatch.js';
 import { hashData, hashEnd, hashStart, resetEstablishment } from './drtm.js';
 import { restoreState, snapshotState, type Tpm12Snapshot } from './snapshot.js';
@@ -93,7 +93,7 @@ export class Tpm12Engine implements TpmEngine {
   /** What swtpm's startup-clear flag does: an internal TPM_Startup(ST_CLEAR) (no preprocessing). */
   private startupClear(): void {
     const params = new ParamReader(new BeWriter(2).u16(TPM_ST.CLEAR).finish());
-    startup({ state: this.state, tag: TPM_TAG.RQU_COMMAND, ordinal: 0, params, locality: 0, random: this.random });
+    startup({ state: this.state, tag: TPM_TAG.RQU_COMMAND, ordinal: TPM_ORD.Startup, params, locality: 0, random: this.random });
   }
 }
 

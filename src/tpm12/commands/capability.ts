@@ -21,6 +21,8 @@ import {
   SUPPORTED_PIDS,
   SUPPORTED_TRANS_ALGS,
   SUPPORTED_TRANS_ES,
+  TPM_ALG_NONE,
+  TPM_ALG_RSA,
   TPM_CAP,
   TPM_CAP_FLAG,
   TPM_CAP_MFR_PROCESS_ID,
@@ -66,8 +68,8 @@ function checkLoaded(subCap: Uint8Array): Uint8Array {
   r.u16(); // encScheme
   r.u16(); // sigScheme
   const parms = r.sized();
-  if (algorithmID === 0) return bool(false); // uninitialised structure loads fine
-  if (algorithmID !== 0x00000001) throw new Tpm12Error(TPM_RC12.BAD_KEY_PROPERTY);
+  if (algorithmID === TPM_ALG_NONE) return bool(false); // uninitialised structure loads fine
+  if (algorithmID !== TPM_ALG_RSA) throw new Tpm12Error(TPM_RC12.BAD_KEY_PROPERTY);
   const rsa = new ParamReader(parms); // TPM_RSA_KEY_PARMS
   rsa.u32(); // keyLength
   rsa.u32(); // numPrimes
