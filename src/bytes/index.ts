@@ -45,54 +45,52 @@ export function putU64le(b: Uint8Array, off: number, v: bigint): void {
   putU32le(b, off + 4, Number((v >> 32n) & 0xffffffffn));
 }
 
-/** Growable big-endian writer used to build TPM responses. */
-export class BeWriter {
+/** Growable byte writer; the byte order of its integers is fixed per instance. */
+abstract class ByteWriter {
   private buf: Uint8Array;
-  private len = 0;
-  constructor(initial = 64) {
-    this.buf = new Uint8Array(initial);
+  protected len = 0;
+  constructor(
+    initial: number,
+    private readonly put16: (b: Uint8Array, off: number, v: number) => void,
+    private readonly put32: (b: Uint8Array, off: number, v: number) => void,
+  ) {
+    this.buf = new Uint8Array(Math.max(1, initial));
   }
-  private ensure(n: number): void {
-    if (this.len + n <= this.buf.length) return;
-    let cap = this.buf.length * 2;
-    while (cap < this.len + n) cap *= 2;
-    const next = new Uint8Array(cap);
-    next.set(this.buf.subarray(0, this.len));
-    this.buf = next;
+  protected ensure(n: number): Uint8Array {
+    if (this.len + n > this.buf.length) {
+      let cap = this.buf.length * 2;
+      while (cap < this.len + n) cap *= 2;
+      const next = new Uint8Array(cap);
+      next.set(this.buf.subarray(0, this.len));
+      this.buf = next;
+    }
+    return this.buf;
   }
   u8(v: number): this {
-    this.ensure(1);
-    this.buf[this.len++] = v & 0xff;
+    this.ensure(1)[this.len++] = v & 0xff;
     return this;
   }
   u16(v: number): this {
-    this.ensure(2);
-    putU16be(this.buf, this.len, v);
+    this.put16(this.ensure(2), this.len, v);
     this.len += 2;
     return this;
   }
   u32(v: number): this {
-    this.ensure(4);
-    putU32be(this.buf, this.len, v);
+    this.put32(this.ensure(4), this.len, v);
     this.len += 4;
     return this;
   }
   bytes(v: Uint8Array): this {
-    this.ensure(v.length);
-    this.buf.set(v, this.len);
+    this.ensure(v.length).set(v, this.len);
     this.len += v.length;
     return this;
-  }
-  /** TPM2B: u16 size then the bytes. */
-  sized16(v: Uint8Array): this {
-    return this.u16(v.length).bytes(v);
   }
   get length(): number {
     return this.len;
   }
-  /** Overwrite a u32 at an earlier position (e.g. paramSize once the body is known). */
+  /** Overwrite a u32 at an earlier position (e.g. a size field once the body is known). */
   patchU32(off: number, v: number): this {
-    putU32be(this.buf, off, v);
+    this.put32(this.buf, off, v);
     return this;
   }
   finish(): Uint8Array {
@@ -100,55 +98,26 @@ export class BeWriter {
   }
 }
 
-/** Growable little-endian writer used to build event-log records. */
-export class LeWriter {
-  private buf: Uint8Array;
-  private len = 0;
+/** Big-endian writer used to build TPM commands and responses (facts §2.1, §3.1). */
+export class BeWriter extends ByteWriter {
   constructor(initial = 64) {
-    this.buf = new Uint8Array(initial);
+    super(initial, putU16be, putU32be);
   }
-  private ensure(n: number): void {
-    if (this.len + n <= this.buf.length) return;
-    let cap = this.buf.length * 2;
-    while (cap < this.len + n) cap *= 2;
-    const next = new Uint8Array(cap);
-    next.set(this.buf.subarray(0, this.len));
-    this.buf = next;
+  /** TPM2B: u16 size then the bytes. */
+  sized16(v: Uint8Array): this {
+    return this.u16(v.length).bytes(v);
   }
-  u8(v: number): this {
-    this.ensure(1);
-    this.buf[this.len++] = v & 0xff;
-    return this;
-  }
-  u16(v: number): this {
-    this.ensure(2);
-    putU16le(this.buf, this.len, v);
-    this.len += 2;
-    return this;
-  }
-  u32(v: number): this {
-    this.ensure(4);
-    putU32le(this.buf, this.len, v);
-    this.len += 4;
-    return this;
+}
+
+/** Little-endian writer used to build event-log records (facts §6). */
+export class LeWriter extends ByteWriter {
+  constructor(initial = 64) {
+    super(initial, putU16le, putU32le);
   }
   u64(v: bigint): this {
-    this.ensure(8);
-    putU64le(this.buf, this.len, v);
+    putU64le(this.ensure(8), this.len, v);
     this.len += 8;
     return this;
-  }
-  bytes(v: Uint8Array): this {
-    this.ensure(v.length);
-    this.buf.set(v, this.len);
-    this.len += v.length;
-    return this;
-  }
-  get length(): number {
-    return this.len;
-  }
-  finish(): Uint8Array {
-    return this.buf.slice(0, this.len);
   }
 }
 

@@ -1,5 +1,6 @@
 /** Reading request bodies that arrive as streams (application/octet-stream, multipart files). */
 import type { FastifyRequest } from 'fastify';
+import { concatBytes } from '../bytes/index.js';
 import { DomainError } from '../errors.js';
 
 export function isReadable(v: unknown): v is AsyncIterable<Buffer> {
@@ -31,18 +32,8 @@ export async function readBody(request: FastifyRequest, limit: number, what: str
   if (body === undefined || body === null) return new Uint8Array(0);
   if (!isReadable(body)) throw new DomainError('invalid-request', `${what} must be sent as application/octet-stream`);
   const parts: Uint8Array[] = [];
-  let n = 0;
-  for await (const c of limitedChunks(body, limit, what)) {
-    parts.push(c);
-    n += c.length;
-  }
-  const out = new Uint8Array(n);
-  let o = 0;
-  for (const p of parts) {
-    out.set(p, o);
-    o += p.length;
-  }
-  return out;
+  for await (const c of limitedChunks(body, limit, what)) parts.push(c);
+  return concatBytes(...parts);
 }
 
 /**

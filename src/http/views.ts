@@ -1,5 +1,7 @@
 /** JSON shapes of domain objects, as openapi.yaml describes them. */
 import { toHex } from '../bytes/index.js';
+import { algById } from '../hash/index.js';
+import { eventTypeName } from '../eventlog/constants.js';
 import type { Session } from '../sessions/session.js';
 import type { SessionManager } from '../sessions/manager.js';
 
@@ -46,4 +48,29 @@ export function printable(data: Uint8Array): string | undefined {
 
 export function b64(data: Uint8Array): string {
   return Buffer.from(data.buffer, data.byteOffset, data.byteLength).toString('base64');
+}
+
+/** Bank name of a TPM_ALG_ID, or its hex id when we do not know it. */
+export function algName(algorithmId: number): string {
+  return algById(algorithmId)?.name ?? `0x${algorithmId.toString(16).padStart(4, '0')}`;
+}
+
+/** `{bank: hex}` of a record's digests. */
+export function digestsView(digests: readonly { algorithmId: number; digest: Uint8Array }[]): Record<string, string> {
+  return Object.fromEntries(digests.map((d) => [algName(d.algorithmId), toHex(d.digest)]));
+}
+
+/** One log event as openapi.yaml's LogEvent. */
+export function eventView(e: { index: number; offset: number; pcr: number; type: number; data: Uint8Array }, digests: Record<string, string>): Record<string, unknown> {
+  const text = printable(e.data);
+  return {
+    index: e.index,
+    offset: e.offset,
+    pcr: e.pcr,
+    type: e.type,
+    typeName: eventTypeName(e.type),
+    digests,
+    data: b64(e.data),
+    ...(text !== undefined ? { dataText: text } : {}),
+  };
 }

@@ -6,6 +6,7 @@
 import { createHash } from 'node:crypto';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { startServer, type TestServer } from '../support/server.js';
+import { blob } from '../support/data.js';
 import { Swtpm, describeWithSwtpm } from '../support/swtpm.js';
 
 const be32 = (n: number) => {
@@ -15,15 +16,6 @@ const be32 = (n: number) => {
 };
 const cmd = (ordinal: number, body: Buffer) => Buffer.concat([Buffer.from([0x00, 0xc1]), be32(10 + body.length), be32(ordinal), body]);
 
-function blob(n: number, seed: number): Buffer {
-  const b = Buffer.alloc(n);
-  let x = seed;
-  for (let i = 0; i < n; i++) {
-    x = (x * 1664525 + 1013904223) >>> 0;
-    b[i] = x >>> 24;
-  }
-  return b;
-}
 
 describeWithSwtpm('measured launch: service vs swtpm (issue acceptance)', () => {
   let srv: TestServer;

@@ -6,6 +6,7 @@ import { createHash } from 'node:crypto';
 import { request as httpRequest } from 'node:http';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { startServer, hex, type TestServer } from '../support/server.js';
+import { blob } from '../support/data.js';
 
 let srv: TestServer;
 beforeAll(async () => {
@@ -20,15 +21,6 @@ const sha1 = (...parts: Uint8Array[]): Buffer => {
   return h.digest();
 };
 
-function blob(n: number, seed = 1): Uint8Array {
-  const b = new Uint8Array(n);
-  let x = seed;
-  for (let i = 0; i < n; i++) {
-    x = (x * 1103515245 + 12345) >>> 0;
-    b[i] = x >>> 24;
-  }
-  return b;
-}
 
 async function newSession(body: { compat?: 'xen' | 'strict'; logSize?: number } = {}): Promise<string> {
   const { data, response } = await srv.client.POST('/v1/sessions', { body: { family: '1.2', ...body } });

@@ -8,6 +8,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { startServer, type TestServer } from '../support/server.js';
+import { blob } from '../support/data.js';
 
 let srv: TestServer;
 beforeAll(async () => {
@@ -18,15 +19,6 @@ afterEach(() => expect(srv.violations.splice(0)).toEqual([]));
 
 type Bank = 'sha1' | 'sha256' | 'sha384' | 'sha512' | 'sm3_256';
 
-function blob(n: number, seed: number): Buffer {
-  const b = Buffer.alloc(n);
-  let x = seed;
-  for (let i = 0; i < n; i++) {
-    x = (x * 1664525 + 1013904223) >>> 0;
-    b[i] = x >>> 24;
-  }
-  return b;
-}
 
 async function launch(body: { family: '1.2' | '2.0'; banks?: Bank[]; compat?: 'xen' | 'strict' }): Promise<{ id: string; pcrs: Record<string, string[]>; log: Buffer }> {
   const { data } = await srv.client.POST('/v1/sessions', { body });

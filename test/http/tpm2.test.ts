@@ -6,6 +6,7 @@
 import { createHash } from 'node:crypto';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { startServer, type TestServer } from '../support/server.js';
+import { blob } from '../support/data.js';
 
 let srv: TestServer;
 beforeAll(async () => {
@@ -27,15 +28,6 @@ const oneDigest = (b: Bank) => {
   return d;
 };
 
-function blob(n: number, seed: number): Buffer {
-  const b = Buffer.alloc(n);
-  let x = seed;
-  for (let i = 0; i < n; i++) {
-    x = (x * 1664525 + 1013904223) >>> 0;
-    b[i] = x >>> 24;
-  }
-  return b;
-}
 
 async function session(banks: Bank[], compat: 'xen' | 'strict' = 'xen', logSize?: number): Promise<string> {
   const { data, response } = await srv.client.POST('/v1/sessions', { body: { family: '2.0', banks, compat, ...(logSize ? { logSize } : {}) } });

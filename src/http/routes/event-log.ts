@@ -2,31 +2,15 @@
 import type { FastifyInstance } from 'fastify';
 import { toHex } from '../../bytes/index.js';
 import { DomainError } from '../../errors.js';
-import { algById } from '../../hash/index.js';
-import { eventTypeName } from '../../eventlog/constants.js';
 import { TxtContainerLog } from '../../eventlog/txt-container.js';
 import type { Tcg2Log } from '../../eventlog/tcg2.js';
 import { negotiate, route, type HttpContext } from '../context.js';
-import { b64, printable } from '../views.js';
+import { algName, b64, digestsView, eventView } from '../views.js';
 
 const OFFERED = ['application/octet-stream', 'application/json'] as const;
 
 function notAcceptable(): DomainError {
   return new DomainError('not-acceptable', `this resource is available as ${OFFERED.join(' or ')}`);
-}
-
-function eventView(e: { index: number; offset: number; pcr: number; type: number; data: Uint8Array }, digests: Record<string, string>): Record<string, unknown> {
-  const text = printable(e.data);
-  return {
-    index: e.index,
-    offset: e.offset,
-    pcr: e.pcr,
-    type: e.type,
-    typeName: eventTypeName(e.type),
-    digests,
-    data: b64(e.data),
-    ...(text !== undefined ? { dataText: text } : {}),
-  };
 }
 
 function txtJson(log: TxtContainerLog): Record<string, unknown> {
@@ -58,13 +42,11 @@ function tcg2Json(log: Tcg2Log): Record<string, unknown> {
       specVersionMinor: 0,
       specErrata: log.specErrata,
       uintnSize: log.uintnSize,
-      digestSizes: log.banks.map((b) => ({ algorithmId: b.algorithmId, name: algById(b.algorithmId)?.name ?? null, digestSize: b.digestSize })),
+      digestSizes: log.banks.map((b) => ({ algorithmId: b.algorithmId, name: algName(b.algorithmId), digestSize: b.digestSize })),
       headerSize: log.headerSize,
       nextRecordOffset: log.nextRecordOffset,
     },
-    events: log.events().map((e) =>
-      eventView(e, Object.fromEntries(e.digests.map((d) => [algById(d.algorithmId)?.name ?? `0x${d.algorithmId.toString(16).padStart(4, '0')}`, toHex(d.digest)]))),
-    ),
+    events: log.events().map((e) => eventView(e, digestsView(e.digests))),
   };
 }
 

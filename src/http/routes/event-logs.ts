@@ -10,7 +10,6 @@ import {
   EventLogParseError,
   checkExpectedPcrs,
   decodeEventData,
-  eventTypeName,
   parseEventLog,
   replayEventLog,
   toCelJson,
@@ -22,7 +21,7 @@ import {
 } from '../../eventlog/index.js';
 import { mediaType, route, type HttpContext } from '../context.js';
 import { limitedChunks, multipartError, readBody, safeParts } from '../body.js';
-import { b64, printable } from '../views.js';
+import { digestsView, eventView } from '../views.js';
 
 type FormatOption = LogFormat | 'auto';
 
@@ -37,23 +36,8 @@ function parse(bytes: Uint8Array, format: FormatOption, ctx: HttpContext): Parse
   }
 }
 
-function digestsView(e: LogEvent): Record<string, string> {
-  return Object.fromEntries(e.digests.map((d) => [d.bank ?? `0x${d.algorithmId.toString(16).padStart(4, '0')}`, toHex(d.digest)]));
-}
-
 export function logEventView(e: LogEvent): Record<string, unknown> {
-  const text = printable(e.data);
-  return {
-    index: e.index,
-    offset: e.offset,
-    pcr: e.pcr,
-    type: e.type,
-    typeName: eventTypeName(e.type),
-    digests: digestsView(e),
-    data: b64(e.data),
-    ...(text !== undefined ? { dataText: text } : {}),
-    details: decodeEventData(e.pcr, e.type, e.data),
-  };
+  return { ...eventView(e, digestsView(e.digests)), details: decodeEventData(e.pcr, e.type, e.data) };
 }
 
 export function banksHex(pcrs: Partial<Record<string, Uint8Array[]>>): Record<string, string[]> {
