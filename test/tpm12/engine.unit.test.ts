@@ -9,6 +9,7 @@ import { describe, expect, it } from 'vitest';
 import { fromHex, toHex } from '../../src/bytes/index.js';
 import type { Locality } from '../../src/tpm/engine.js';
 import {
+  LIBTPMS_ORDINALS,
   PCR_ATTRIBUTES,
   TPM12_IMPLEMENTED_ORDINALS,
   TPM_CAP,
@@ -276,5 +277,22 @@ describe('facts §2.3 return-code registry', () => {
   it('names and values are one-to-one', () => {
     const values = Object.values(TPM_RC12);
     expect(new Set(values).size).toBe(values.length);
+  });
+});
+
+describe('ordinals libtpms implements but this engine does not (documented difference)', () => {
+  // libtpms answers these with real authorisation sessions, keys, NV, counters, ... This engine
+  // answers TPM_BAD_ORDINAL (keeping an auth tag, like an unused ordinal) after the common
+  // preprocessing, so the SHA-1 thread and the self-test state still change as in libtpms.
+  // TPM_CAP_ORD still reports libtpms' set, so GetCapability stays byte-identical to swtpm.
+  const refused = [...LIBTPMS_ORDINALS].filter((o) => !TPM12_IMPLEMENTED_ORDINALS.includes(o));
+  it('refused ordinals: TPM_BAD_ORDINAL, and the SHA-1 thread is gone afterwards', () => {
+    expect(refused.length).toBeGreaterThan(90);
+    const e = createTpm12();
+    for (const o of refused) {
+      e.execute(sha1Start(), 0);
+      expect(run(e, cmd(o))).toBe(err(TPM_RC12.BAD_ORDINAL));
+      expect(run(e, sha1Complete(new Uint8Array(0)))).toBe(err(TPM_RC12.SHA_THREAD));
+    }
   });
 });

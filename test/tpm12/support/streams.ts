@@ -191,7 +191,8 @@ const capabilityStream: Step[] = [
   c(getTestResult()),
   ...Array.from({ length: 0x31 }, (_, i) => c(getCapability(TPM_CAP.PROPERTY, u32(0x100 + i)))),
   ...Array.from({ length: 0x21 }, (_, a) => [new Uint8Array(0), u16(0), u32(0), u32(1), cat(u32(1), Uint8Array.of(0))].map((s) => c(getCapability(a, s)))).flat(),
-  ...[0x00, 0x0a, 0x0b, 0x14, 0x46, 0x97, 0xa3, 0xc8, 0xf2, 0xf3, 0x101, 0x4000000a, 0x4000000b, 0x4000000c, 0x20001000].map((o) =>
+  // TPM_CAP_ORD for every ordinal up to 0x110 and the TSC range: checks LIBTPMS_ORDINALS against libtpms
+  ...[...Array(0x111).keys(), 0x4000000a, 0x4000000b, 0x4000000c, 0x20001000, 0x80000014, 0xffffffff].map((o) =>
     c(getCapability(TPM_CAP.ORD, u32(o))),
   ),
   ...Array.from({ length: 12 }, (_, a) => c(getCapability(TPM_CAP.ALG, u32(a)))),
