@@ -4,6 +4,7 @@
  */
 import { loadConfig } from './config.js';
 import { buildApp } from './app.js';
+import { closeHashPool } from './hash/parallel.js';
 
 const config = loadConfig();
 const { app } = await buildApp(config, {
@@ -22,6 +23,7 @@ async function shutdown(signal: string): Promise<void> {
   force.unref();
   try {
     await app.close();
+    await closeHashPool();
     process.exit(0);
   } catch (err) {
     app.log.error({ err }, 'error during shutdown');

@@ -14,7 +14,8 @@
  *   first algorithm the log header does not list (§7 item 8).
  */
 import { toHex } from '../bytes/index.js';
-import { MultiHasher, mustAlg, type BankName } from '../hash/index.js';
+import { mustAlg, type BankName } from '../hash/index.js';
+import { ParallelHasher } from '../hash/parallel.js';
 import { oneDigest } from '../eventlog/tcg2.js';
 import type { TxtContainerLog } from '../eventlog/txt-container.js';
 import type { Tcg2Log } from '../eventlog/tcg2.js';
@@ -61,8 +62,12 @@ export interface MeasureResult {
 
 /** A measurement in progress: feed chunks, then finish once the whole blob arrived. */
 export interface MeasurementSink {
-  update(chunk: Uint8Array): void;
-  finish(): MeasureResult;
+  /** Feed the next chunk; resolves when the hashers can take more (backpressure). */
+  update(chunk: Uint8Array): Promise<void>;
+  /** Apply the measurement once the whole blob arrived. */
+  finish(): Promise<MeasureResult>;
+  /** Give up (aborted or refused upload); the caller rolls the session back. */
+  abort(): void;
   readonly bytes: number;
 }
 
@@ -94,21 +99,25 @@ function refused(session: Session, rc: number, what: string): DomainError {
 export function startMeasurement(session: Session, req: MeasureRequest): MeasurementSink {
   const banks = session.family === '1.2' ? (['sha1'] as BankName[]) : session.engine.banks();
   // The real data hash is always computed (reported as dataDigests, used by the host path).
-  const hasher = new MultiHasher(banks);
+  const hasher = new ParallelHasher(banks);
   const tpmStream: TpmHashStream | undefined = req.hashing === 'tpm' ? openTpmHashStream(session, req.locality, req.pcr) : undefined;
   let finished = false;
   return {
     get bytes() {
       return hasher.bytes;
     },
-    update(chunk: Uint8Array) {
-      hasher.update(chunk);
+    async update(chunk: Uint8Array) {
       tpmStream?.update(chunk);
+      await hasher.update(chunk);
     },
-    finish(): MeasureResult {
+    abort() {
+      finished = true;
+      hasher.abort();
+    },
+    async finish(): Promise<MeasureResult> {
       if (finished) throw new Error('measurement already finished');
       finished = true;
-      const dataDigests = hasher.digests();
+      const dataDigests = await hasher.digests();
       const base = { pcr: req.pcr, locality: req.locality, eventType: req.eventType, hashing: req.hashing, size: hasher.bytes, dataDigests: hexRecord(dataDigests) };
       const outcome = tpmStream ? tpmStream.finish() : undefined;
       const result =

@@ -73,10 +73,10 @@ function uploadLimit(ctx: HttpContext, req: MeasureRequest): number {
 }
 
 async function feed(sink: MeasurementSink, stream: AsyncIterable<Buffer>, limit: number): Promise<void> {
-  for await (const chunk of limitedChunks(stream, limit, 'the upload')) sink.update(chunk);
+  for await (const chunk of limitedChunks(stream, limit, 'the upload')) await sink.update(chunk);
 }
 
-async function measureMultipart(request: FastifyRequest, session: Session, ctx: HttpContext, fromQuery: RawOptions): Promise<MeasurementSink> {
+async function measureMultipart(request: FastifyRequest, session: Session, ctx: HttpContext, fromQuery: RawOptions, started: MeasurementSink[]): Promise<MeasurementSink> {
   const fields: RawOptions = {};
   let sink: MeasurementSink | undefined;
   let parts: AsyncIterable<Multipart>;
@@ -103,6 +103,7 @@ async function measureMultipart(request: FastifyRequest, session: Session, ctx: 
     if (sink) throw new DomainError('malformed-upload', 'only one file may be uploaded');
     const req = resolveOptions({ ...fromQuery, ...fields });
     sink = startMeasurement(session, req);
+    started.push(sink);
     await feed(sink, part.file, uploadLimit(ctx, req));
     if (part.file.truncated) throw new DomainError('payload-too-large', `the upload is larger than the limit of ${ctx.config.maxUploadBytes} bytes`);
   }
@@ -120,19 +121,22 @@ export function registerMeasurementRoutes(app: FastifyInstance, ctx: HttpContext
     if (!multipart) resolveOptions(fromQuery);
     const result = await session.queue.run(async () => {
       const cp = session.checkpoint();
+      const started: MeasurementSink[] = [];
       try {
         let sink: MeasurementSink;
         if (multipart) {
-          sink = await measureMultipart(request, session, ctx, fromQuery);
+          sink = await measureMultipart(request, session, ctx, fromQuery, started);
         } else {
           const body = request.body;
           if (!isReadable(body)) throw new DomainError('invalid-request', 'the blob must be the request body (application/octet-stream)');
           const req = resolveOptions(fromQuery);
           sink = startMeasurement(session, req);
+          started.push(sink);
           await feed(sink, body, uploadLimit(ctx, req));
         }
-        return sink.finish();
+        return await sink.finish();
       } catch (e) {
+        for (const s of started) s.abort();
         session.rollback(cp);
         throw e;
       }
