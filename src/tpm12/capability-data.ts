@@ -146,10 +146,12 @@ export const CAP_DA_INFO = new BeWriter(21)
 /** TPM_PERMANENT_FLAGS (tag 0x001F + 20 BOOLs) of a fresh libtpms state; index of tpmEstablished. */
 export const PERMANENT_FLAGS_TAG = 0x001f;
 export const PERMANENT_FLAGS_DEFAULT: readonly number[] = [0, 1, 0, 1, 0, 1, 0, 0, 0, 0, 0, 0, 0, 0, 1, 0, 0, 0, 0, 0];
+export const PERMANENT_FLAGS_PP_LIFETIME_LOCK = 6;
+export const PERMANENT_FLAGS_PP_HW_ENABLE = 7;
+export const PERMANENT_FLAGS_PP_CMD_ENABLE = 8;
 export const PERMANENT_FLAGS_TPM_ESTABLISHED = 17;
 /** TPM_STCLEAR_FLAGS (tag 0x0020): deactivated, disableForceClear, physicalPresence, physicalPresenceLock, bGlobalLock. */
 export const STCLEAR_FLAGS_TAG = 0x0020;
-export const STCLEAR_FLAGS_COUNT = 5;
 
 /** TPM_CAP_ALG: asymmetric algorithms (TPM_ALG_RSA). */
 export const SUPPORTED_ALGS: ReadonlySet<number> = new Set([TPM_ALG_RSA]);

@@ -26,7 +26,7 @@ export function checkState(s: Tpm12State, map: number): void {
     throw new Tpm12Error(TPM_RC12.FAILEDSELFTEST);
   }
   if (s.postInitialise) throw new Tpm12Error(TPM_RC12.INVALID_POSTINIT);
-  if (map & TPM_CHECK.ACTIVATED && s.deactivated) throw new Tpm12Error(TPM_RC12.DEACTIVATED);
+  if (map & TPM_CHECK.ACTIVATED && s.stclear.deactivated) throw new Tpm12Error(TPM_RC12.DEACTIVATED);
 }
 
 /** Every supported command takes TPM_TAG_RQU_COMMAND only (libtpms `TPM_CheckRequestTag0`). */

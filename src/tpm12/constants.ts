@@ -78,6 +78,18 @@ export const TPM_LOC = {
   FOUR: 0x10,
 } as const;
 
+/** Part 2 §4.9 TPM_PHYSICAL_PRESENCE bits (facts §2.4). */
+export const TPM_PHYSICAL_PRESENCE = {
+  LOCK: 0x0004,
+  PRESENT: 0x0008,
+  NOTPRESENT: 0x0010,
+  CMD_ENABLE: 0x0020,
+  HW_ENABLE: 0x0040,
+  LIFETIME_LOCK: 0x0080,
+  CMD_DISABLE: 0x0100,
+  HW_DISABLE: 0x0200,
+} as const;
+
 /** PC Client: PCR 17 is the locality-4 PCR written by HASH_END (facts §2.7). */
 export const TPM_LOCALITY_4_PCR = 17;
 /** PCRs a dynamic launch (HASH_START) sets to zero (facts §2.7, §4.1). */

@@ -7,16 +7,11 @@ import { TPM12_HEADER_SIZE, TPM_ORD, TPM_TEST_STATE } from './constants.js';
 import { preprocess } from './check-state.js';
 import type { CommandHandler } from './command.js';
 import { getCapability } from './commands/capability.js';
-import {
-  continueSelfTestCommand,
-  getRandom,
-  getTestResult,
-  resetEstablishmentBit,
-  selfTestFull,
-} from './commands/admin.js';
+import { continueSelfTestCommand, getRandom, getTestResult, selfTestFull } from './commands/admin.js';
 import { extend, pcrRead, pcrReset } from './commands/pcr.js';
 import { sha1Complete, sha1CompleteExtend, sha1Start, sha1Update } from './commands/sha1.js';
 import { initOrdinal, saveState, startup } from './commands/startup.js';
+import { physicalPresence, resetEstablishmentBit } from './commands/tsc.js';
 import { ParamReader, errorResponse, parseRequestHeader, responseTagFor } from './header.js';
 import { TPM_RC12, Tpm12Error } from './return-codes.js';
 import type { Tpm12State } from './state.js';
@@ -38,6 +33,7 @@ export const TPM12_HANDLERS: ReadonlyMap<number, CommandHandler> = new Map<numbe
   [TPM_ORD.SHA1Update, sha1Update],
   [TPM_ORD.SHA1Complete, sha1Complete],
   [TPM_ORD.SHA1CompleteExtend, sha1CompleteExtend],
+  [TPM_ORD.TSC_PhysicalPresence, physicalPresence],
   [TPM_ORD.TSC_ResetEstablishmentBit, resetEstablishmentBit],
 ]);
 

@@ -5,7 +5,7 @@
 import { fromHex, toHex } from '../bytes/index.js';
 import { TPM_DIGEST_SIZE, TPM_NUM_PCR, TPM_TEST_STATE, type TpmTestState } from './constants.js';
 import { Sha1Stream, type Sha1StreamSnapshot } from './sha1-stream.js';
-import type { SavedState, Tpm12State } from './state.js';
+import type { PhysicalPresenceFlags, SavedState, StclearFlags, Tpm12State } from './state.js';
 
 export const TPM12_SNAPSHOT_VERSION = 1;
 
@@ -14,13 +14,14 @@ export interface Tpm12Snapshot {
   readonly family: '1.2';
   readonly permanent: {
     readonly tpmEstablished: boolean;
-    readonly savedState: { readonly pcrs: string[]; readonly deactivated: boolean } | null;
+    readonly pp: Readonly<PhysicalPresenceFlags>;
+    readonly savedState: { readonly pcrs: string[]; readonly stclear: Readonly<StclearFlags> } | null;
   };
   readonly volatile: {
     readonly postInitialise: boolean;
     readonly testState: TpmTestState;
     readonly pcrs: string[];
-    readonly deactivated: boolean;
+    readonly stclear: Readonly<StclearFlags>;
     readonly tosPresent: boolean;
     readonly stateSaved: boolean;
     readonly sha1Thread: Sha1StreamSnapshot | null;
@@ -34,13 +35,14 @@ export function snapshotState(s: Tpm12State): Tpm12Snapshot {
     family: '1.2',
     permanent: {
       tpmEstablished: s.tpmEstablished,
-      savedState: s.savedState ? { pcrs: s.savedState.pcrs.map(toHex), deactivated: s.savedState.deactivated } : null,
+      pp: { ...s.pp },
+      savedState: s.savedState ? { pcrs: s.savedState.pcrs.map(toHex), stclear: { ...s.savedState.stclear } } : null,
     },
     volatile: {
       postInitialise: s.postInitialise,
       testState: s.testState,
       pcrs: s.pcrs.map(toHex),
-      deactivated: s.deactivated,
+      stclear: { ...s.stclear },
       tosPresent: s.tosPresent,
       stateSaved: s.stateSaved,
       sha1Thread: s.sha1Thread?.snapshot() ?? null,
@@ -84,6 +86,23 @@ function testState(v: unknown): TpmTestState {
 }
 const SAVED_PCRS = 16;
 
+function stclearFlags(v: unknown, what: string): StclearFlags {
+  if (!isRecord(v)) bad(what);
+  return {
+    deactivated: bool(v.deactivated, `${what}.deactivated`),
+    physicalPresence: bool(v.physicalPresence, `${what}.physicalPresence`),
+    physicalPresenceLock: bool(v.physicalPresenceLock, `${what}.physicalPresenceLock`),
+  };
+}
+function ppFlags(v: unknown): PhysicalPresenceFlags {
+  if (!isRecord(v)) bad('pp');
+  return {
+    physicalPresenceLifetimeLock: bool(v.physicalPresenceLifetimeLock, 'pp.physicalPresenceLifetimeLock'),
+    physicalPresenceHWEnable: bool(v.physicalPresenceHWEnable, 'pp.physicalPresenceHWEnable'),
+    physicalPresenceCMDEnable: bool(v.physicalPresenceCMDEnable, 'pp.physicalPresenceCMDEnable'),
+  };
+}
+
 export function restoreState(snap: unknown): Tpm12State {
   if (!isRecord(snap) || snap.version !== TPM12_SNAPSHOT_VERSION || snap.family !== '1.2') bad('version/family');
   const p = snap.permanent;
@@ -94,16 +113,17 @@ export function restoreState(snap: unknown): Tpm12State {
     if (!isRecord(p.savedState)) bad('savedState');
     savedState = {
       pcrs: digests(p.savedState.pcrs, SAVED_PCRS, 'savedState.pcrs'),
-      deactivated: bool(p.savedState.deactivated, 'savedState.deactivated'),
+      stclear: stclearFlags(p.savedState.stclear, 'savedState.stclear'),
     };
   }
   return {
     tpmEstablished: bool(p.tpmEstablished, 'tpmEstablished'),
+    pp: ppFlags(p.pp),
     savedState,
     postInitialise: bool(v.postInitialise, 'postInitialise'),
     testState: testState(v.testState),
     pcrs: digests(v.pcrs, TPM_NUM_PCR, 'pcrs'),
-    deactivated: bool(v.deactivated, 'deactivated'),
+    stclear: stclearFlags(v.stclear, 'stclear'),
     tosPresent: bool(v.tosPresent, 'tosPresent'),
     stateSaved: bool(v.stateSaved, 'stateSaved'),
     sha1Thread: stream(v.sha1Thread, 'sha1Thread'),

@@ -6,18 +6,39 @@ import { TPM_DIGEST_SIZE, TPM_NUM_PCR, TPM_TEST_STATE, type TpmTestState } from 
 import { pcrInitFill } from './pcr-attributes.js';
 import type { Sha1Stream } from './sha1-stream.js';
 
+/**
+ * TPM_STCLEAR_FLAGS that the supported commands can change (disableForceClear and bGlobalLock
+ * stay FALSE). Reset by TPM_Init, saved by TPM_SaveState.
+ */
+export interface StclearFlags {
+  /** TPM_Startup(ST_DEACTIVATED) */
+  deactivated: boolean;
+  /** TSC_PhysicalPresence PRESENT / NOTPRESENT */
+  physicalPresence: boolean;
+  /** TSC_PhysicalPresence LOCK */
+  physicalPresenceLock: boolean;
+}
+
+/** The TPM_PERMANENT_FLAGS set by TSC_PhysicalPresence (NV: survive TPM_Init). */
+export interface PhysicalPresenceFlags {
+  physicalPresenceLifetimeLock: boolean;
+  physicalPresenceHWEnable: boolean;
+  physicalPresenceCMDEnable: boolean;
+}
+
 /** What TPM_SaveState preserved for TPM_Startup(ST_STATE) (libtpms `TPM_SaveState_Store`). */
 export interface SavedState {
   /** PCRs with pcrReset FALSE (0–15); resettable PCRs are never saved (facts §2.8). */
   readonly pcrs: Uint8Array[];
-  /** TPM_STCLEAR_FLAGS.deactivated, the only STCLEAR flag the engine models. */
-  readonly deactivated: boolean;
+  readonly stclear: Readonly<StclearFlags>;
 }
 
 export interface Tpm12State {
   // ---- permanent (NV): survives TPM_Init ----
   /** TPM_PERMANENT_FLAGS.tpmEstablished (facts §1.3, §2.7). */
   tpmEstablished: boolean;
+  /** Physical-presence configuration (TPM_PERMANENT_FLAGS). */
+  pp: PhysicalPresenceFlags;
   /** The NV copy written by TPM_SaveState, or null. */
   savedState: SavedState | null;
   // ---- volatile: reset by TPM_Init ----
@@ -27,8 +48,7 @@ export interface Tpm12State {
   testState: TpmTestState;
   /** TPM_STCLEAR_DATA.PCR[24] (SHA-1). */
   pcrs: Uint8Array[];
-  /** TPM_STCLEAR_FLAGS.deactivated (TPM_Startup(ST_DEACTIVATED)). */
-  deactivated: boolean;
+  stclear: StclearFlags;
   /** TPM_STANY_FLAGS.TOSPresent: a HASH_START happened since TPM_Init (facts §2.6). */
   tosPresent: boolean;
   /** TPM_STANY_FLAGS.stateSaved: a TPM_SaveState is pending in NV and not yet invalidated. */
@@ -47,11 +67,12 @@ export function initialPcrs(): Uint8Array[] {
 export function freshState(): Tpm12State {
   return {
     tpmEstablished: false,
+    pp: { physicalPresenceLifetimeLock: false, physicalPresenceHWEnable: false, physicalPresenceCMDEnable: false },
     savedState: null,
     postInitialise: true,
     testState: TPM_TEST_STATE.LIMITED,
     pcrs: initialPcrs(),
-    deactivated: false,
+    stclear: { deactivated: false, physicalPresence: false, physicalPresenceLock: false },
     tosPresent: false,
     stateSaved: false,
     sha1Thread: null,
@@ -61,11 +82,12 @@ export function freshState(): Tpm12State {
 
 /**
  * TPM_Init (power cycle, swtpm ctrl INIT): every volatile item goes back to its TPM_Init value;
- * tpmEstablished and a saved state in NV survive.
+ * tpmEstablished, the physical-presence configuration and a saved state in NV survive.
  */
 export function tpmInit(s: Tpm12State): void {
   const fresh = freshState();
   fresh.tpmEstablished = s.tpmEstablished;
+  fresh.pp = s.pp;
   fresh.savedState = s.savedState;
   Object.assign(s, fresh);
 }

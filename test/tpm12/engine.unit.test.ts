@@ -252,7 +252,7 @@ describe('engine contract (src/tpm/engine.ts)', () => {
 
   it('the implemented ordinals are the ones in the brief', () => {
     expect(TPM12_IMPLEMENTED_ORDINALS.map((o) => o.toString(16))).toEqual(
-      ['14', '15', '46', '50', '53', '54', '65', '97', '98', '99', 'a0', 'a1', 'a2', 'a3', 'c8', '4000000b'],
+      ['14', '15', '46', '50', '53', '54', '65', '97', '98', '99', 'a0', 'a1', 'a2', 'a3', 'c8', '4000000a', '4000000b'],
     );
   });
 });

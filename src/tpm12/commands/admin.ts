@@ -1,16 +1,13 @@
 /**
  * Self-test and small administrative commands: TPM_SelfTestFull (Part 3 §4.1),
  * TPM_ContinueSelfTest (§4.2), TPM_GetTestResult (§4.3), TPM_GetRandom (§13.6),
- * TSC_ResetEstablishmentBit (§31.2). Behaviour as libtpms `tpm_admin.c`, `tpm_cryptoh.c`,
- * `tpm_owner.c`.
+ * Behaviour as libtpms `tpm_admin.c`, `tpm_cryptoh.c`.
  */
 import { BeWriter } from '../../bytes/index.js';
-import { TPM_LOC, TPM_RANDOM_MAX } from '../constants.js';
+import { TPM_RANDOM_MAX } from '../constants.js';
 import { TPM_CHECK, checkState, continueSelfTest, requireTagRquCommand } from '../check-state.js';
 import type { CommandContext } from '../command.js';
 import { successResponse } from '../header.js';
-import { localityAllowed } from '../pcr-attributes.js';
-import { TPM_RC12, Tpm12Error } from '../return-codes.js';
 
 function noParams(ctx: CommandContext, map: number): void {
   checkState(ctx.state, map);
@@ -52,12 +49,4 @@ export function getRandom(ctx: CommandContext): Uint8Array {
   const n = Math.min(requested, TPM_RANDOM_MAX);
   const bytes = n > 0 ? ctx.random(n) : new Uint8Array(0);
   return successResponse(new BeWriter(4 + n).u32(n).bytes(bytes).finish());
-}
-
-/** TSC_ResetEstablishmentBit: localities 3 and 4 only (facts §2.7), else TPM_BAD_LOCALITY. */
-export function resetEstablishmentBit(ctx: CommandContext): Uint8Array {
-  noParams(ctx, TPM_CHECK.NOT_SHUTDOWN | TPM_CHECK.NO_LOCKOUT);
-  if (!localityAllowed(TPM_LOC.THREE | TPM_LOC.FOUR, ctx.locality)) throw new Tpm12Error(TPM_RC12.BAD_LOCALITY);
-  ctx.state.tpmEstablished = false;
-  return successResponse();
 }

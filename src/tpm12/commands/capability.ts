@@ -12,9 +12,11 @@ import {
   LIBTPMS_ORDINALS,
   PERMANENT_FLAGS_DEFAULT,
   PERMANENT_FLAGS_TAG,
+  PERMANENT_FLAGS_PP_CMD_ENABLE,
+  PERMANENT_FLAGS_PP_HW_ENABLE,
+  PERMANENT_FLAGS_PP_LIFETIME_LOCK,
   PERMANENT_FLAGS_TPM_ESTABLISHED,
   PROPERTY_VALUES,
-  STCLEAR_FLAGS_COUNT,
   STCLEAR_FLAGS_TAG,
   SUPPORTED_ALGS,
   SUPPORTED_AUTH_ENCRYPT,
@@ -51,11 +53,15 @@ function flags(s: Tpm12State, which: number): Uint8Array {
   if (which === TPM_CAP_FLAG.PERMANENT) {
     const values = [...PERMANENT_FLAGS_DEFAULT];
     values[PERMANENT_FLAGS_TPM_ESTABLISHED] = s.tpmEstablished ? 1 : 0;
+    values[PERMANENT_FLAGS_PP_LIFETIME_LOCK] = s.pp.physicalPresenceLifetimeLock ? 1 : 0;
+    values[PERMANENT_FLAGS_PP_HW_ENABLE] = s.pp.physicalPresenceHWEnable ? 1 : 0;
+    values[PERMANENT_FLAGS_PP_CMD_ENABLE] = s.pp.physicalPresenceCMDEnable ? 1 : 0;
     return new BeWriter(2 + values.length).u16(PERMANENT_FLAGS_TAG).bytes(Uint8Array.from(values)).finish();
   }
   if (which === TPM_CAP_FLAG.VOLATILE) {
-    const values = new Uint8Array(STCLEAR_FLAGS_COUNT);
-    values[0] = s.deactivated ? 1 : 0;
+    const f = s.stclear;
+    // deactivated, disableForceClear, physicalPresence, physicalPresenceLock, bGlobalLock
+    const values = Uint8Array.from([f.deactivated, false, f.physicalPresence, f.physicalPresenceLock, false], (b) => (b ? 1 : 0));
     return new BeWriter(2 + values.length).u16(STCLEAR_FLAGS_TAG).bytes(values).finish();
   }
   throw new Tpm12Error(TPM_RC12.BAD_MODE);

@@ -38,7 +38,7 @@ export function extendCommon(s: Tpm12State, locality: Locality, pcr: number, dig
   }
   const next = sha1(current, digest);
   s.pcrs[pcr] = next;
-  return s.deactivated ? new Uint8Array(TPM_DIGEST_SIZE) : next.slice();
+  return s.stclear.deactivated ? new Uint8Array(TPM_DIGEST_SIZE) : next.slice();
 }
 
 /** TPM_PcrRead: `pcrIndex u32` → `outDigest[20]`. */

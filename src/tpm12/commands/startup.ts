@@ -24,7 +24,7 @@ function startupState(s: Tpm12State): void {
     const v = saved.pcrs[i++];
     if (v) s.pcrs[pcr] = v.slice();
   }
-  s.deactivated = saved.deactivated;
+  s.stclear = { ...saved.stclear };
 }
 
 /**
@@ -42,13 +42,13 @@ export function startup(ctx: CommandContext): Uint8Array {
     if (s.testState === TPM_TEST_STATE.FAILURE) throw new Tpm12Error(TPM_RC12.FAILEDSELFTEST);
     switch (type) {
       case TPM_ST.CLEAR:
-        s.deactivated = false; // = TPM_PERMANENT_FLAGS.deactivated, FALSE on this TPM
+        s.stclear.deactivated = false; // = TPM_PERMANENT_FLAGS.deactivated, FALSE on this TPM
         break;
       case TPM_ST.STATE:
         startupState(s);
         break;
       case TPM_ST.DEACTIVATED:
-        s.deactivated = true;
+        s.stclear.deactivated = true;
         break;
       default:
         throw new Tpm12Error(TPM_RC12.BAD_PARAMETER);
@@ -70,7 +70,7 @@ export function saveState(ctx: CommandContext): Uint8Array {
   const s = ctx.state;
   s.savedState = {
     pcrs: s.pcrs.filter((_, pcr) => !pcrAttributes(pcr).pcrReset).map((v) => v.slice()),
-    deactivated: s.deactivated,
+    stclear: { ...s.stclear },
   };
   s.stateSaved = true;
   return successResponse();

@@ -158,6 +158,10 @@ function wellFormed(r: Prng): Uint8Array {
     case 6:
       return capability(r);
     case 7:
+      if (r.chance(0.5)) {
+        const pp = r.pick([0x0020, 0x0008, 0x0010, 0x0014, 0x0004, 0x0100, 0x0040, 0x0200, 0x0080, 0x0028, 0x0001, 0x0000]);
+        return cmd(TPM_ORD.TSC_PhysicalPresence, u16(r.chance(0.9) ? pp : r.int(0x10000)));
+      }
       return getTestResult();
     case 8:
       return cmd(r.pick([TPM_ORD.SelfTestFull, TPM_ORD.ContinueSelfTest, TPM_ORD.SaveState, TPM_ORD.TSC_ResetEstablishmentBit, TPM_ORD.Init]));
@@ -263,7 +267,7 @@ export function randomStream(seed: number, steps: number): Step[] {
     const view = {
       postInitialise: snap.volatile.postInitialise,
       failureMode: snap.volatile.testState === TPM_TEST_STATE.FAILURE,
-      deactivated: snap.volatile.deactivated,
+      deactivated: snap.volatile.stclear.deactivated,
     };
     for (const step of randomSteps(r, view)) {
       applyToEngine(shadow, step);

@@ -195,3 +195,50 @@ export const drtmStream: Step[] = [
   { kind: 'getEstablished' },
 ];
 
+
+/** TSC_PhysicalPresence (Part 3 §6.2): lifetime settings, assertions, locks, flags in GetCapability. */
+const PPV = [
+  0x0000, 0x0001, 0x0400, 0x8000, // nothing / unknown bits
+  0x0008, // PRESENT before CMD_ENABLE
+  0x0020, // CMD_ENABLE
+  0x0028, // lifetime and assertion mixed
+  0x0060, 0x0120, 0x0240, // HW+CMD enable; CMD enable+disable; HW enable+disable
+  0x0008, 0x0010, 0x000c, 0x0018, 0x0008, // PRESENT, NOTPRESENT, LOCK|PRESENT, PRESENT|NOTPRESENT
+  0x0014, // LOCK|NOTPRESENT
+  0x0008, // after the lock
+  0x0100, 0x0008, 0x0020, 0x0040, 0x0200,
+];
+export const physicalPresenceStream: Step[] = [
+  ...PPV.flatMap((v): Step[] => [
+    c(cmd(TPM_ORD.TSC_PhysicalPresence, u16(v))),
+    c(getCapability(TPM_CAP.FLAG, u32(TPM_CAP_FLAG.PERMANENT))),
+    c(getCapability(TPM_CAP.FLAG, u32(TPM_CAP_FLAG.VOLATILE))),
+  ]),
+  c(cmd(TPM_ORD.TSC_PhysicalPresence, Uint8Array.of(0))),
+  c(cmd(TPM_ORD.TSC_PhysicalPresence, Uint8Array.of(0, 0x20, 0))),
+  c(cmd(TPM_ORD.TSC_PhysicalPresence, u16(0x0020), TPM_TAG.RQU_AUTH1_COMMAND)),
+  // PRESENT survives SaveState/ST_STATE; TPM_Init clears the lock, not the permanent flags
+  { kind: 'init' },
+  c(cmd(TPM_ORD.TSC_PhysicalPresence, u16(0x0008))), // before Startup
+  c(startup(TPM_ST.CLEAR)),
+  c(cmd(TPM_ORD.TSC_PhysicalPresence, u16(0x0020))),
+  c(cmd(TPM_ORD.TSC_PhysicalPresence, u16(0x0008))),
+  c(cmd(TPM_ORD.SaveState)),
+  { kind: 'init' },
+  c(startup(TPM_ST.STATE)),
+  c(getCapability(TPM_CAP.FLAG, u32(TPM_CAP_FLAG.VOLATILE))),
+  c(cmd(TPM_ORD.TSC_PhysicalPresence, u16(0x0014))),
+  c(cmd(TPM_ORD.SaveState)),
+  { kind: 'init' },
+  c(startup(TPM_ST.STATE)),
+  c(cmd(TPM_ORD.TSC_PhysicalPresence, u16(0x0008))), // lock restored too
+  c(getCapability(TPM_CAP.FLAG, u32(TPM_CAP_FLAG.VOLATILE))),
+  // lifetime lock: no more lifetime changes, assertions still work after TPM_Init
+  { kind: 'init' },
+  c(startup(TPM_ST.CLEAR)),
+  c(cmd(TPM_ORD.TSC_PhysicalPresence, u16(0x00a0))), // LIFETIME_LOCK | CMD_ENABLE
+  c(cmd(TPM_ORD.TSC_PhysicalPresence, u16(0x0100))),
+  c(cmd(TPM_ORD.TSC_PhysicalPresence, u16(0x0008))),
+  c(getCapability(TPM_CAP.FLAG, u32(TPM_CAP_FLAG.PERMANENT))),
+  c(getCapability(TPM_CAP.FLAG, u32(TPM_CAP_FLAG.VOLATILE))),
+];

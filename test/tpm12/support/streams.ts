@@ -38,7 +38,7 @@ const rnd = (bytes: Uint8Array, locality: Locality = 0): Step => ({ kind: 'cmd',
 const LOCALITIES: readonly Locality[] = [0, 1, 2, 3, 4];
 const D = fill(20, 0x11);
 
-import { drtmStream, preStartup, saveStateStream, startupVariants } from './streams-lifecycle.js';
+import { drtmStream, physicalPresenceStream, preStartup, saveStateStream, startupVariants } from './streams-lifecycle.js';
 
 const headerStream: Step[] = [
   c(rawCmd(TPM_TAG.RQU_COMMAND, 0x0f, TPM_ORD.PcrRead, u32(0))), // paramSize > length
@@ -256,4 +256,5 @@ export const FIXED_STREAMS: readonly FixedStream[] = [
   { name: 'facts §2.7 HASH_START/DATA/END, tpmEstablished', startup: true, steps: drtmStream },
   { name: 'facts §2.4 TPM_GetCapability areas, subcaps and limited mode', startup: true, steps: capabilityStream },
   { name: 'TPM_GetRandom and self-test commands', startup: true, steps: randomAndSelfTest },
+  { name: 'facts §2.4 TSC_PhysicalPresence flags and locks', startup: true, steps: physicalPresenceStream },
 ];
