@@ -1,0 +1,26 @@
+/**
+ * The service under test as its own process (so its RSS and CPU are its own): buildApp with the
+ * default configuration, listening on 127.0.0.1 on a free port, printed as one JSON line.
+ * Started by bench/lib/server.ts; stops on SIGTERM or when its stdin closes.
+ */
+import { buildApp } from '../src/app.js';
+import { loadConfig } from '../src/config.js';
+
+const config = loadConfig({ ...process.env, HOST: '127.0.0.1', PORT: '0' });
+const { app } = await buildApp(config, { logger: false });
+await app.listen({ host: '127.0.0.1', port: 0 });
+const addr = app.server.address();
+const port = typeof addr === 'object' && addr !== null ? addr.port : 0;
+process.stdout.write(`${JSON.stringify({ port, pid: process.pid })}\n`);
+
+let closing = false;
+const stop = (): void => {
+  if (closing) return;
+  closing = true;
+  const force = setTimeout(() => process.exit(0), 3000);
+  force.unref();
+  void app.close().then(() => process.exit(0));
+};
+process.on('SIGTERM', stop);
+process.stdin.on('end', stop);
+process.stdin.resume();
