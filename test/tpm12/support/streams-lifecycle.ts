@@ -111,6 +111,11 @@ export const saveStateStream: Step[] = [
   c(pcrRead(1)),
   c(startup(TPM_ST.STATE)),
   c(pcrRead(1)),
+  // TPM_Init sent as a wire command (BAD_ORDINAL) does not invalidate it either
+  c(cmd(TPM_ORD.SaveState)),
+  c(cmd(TPM_ORD.Init)),
+  { kind: 'init' },
+  c(startup(TPM_ST.STATE)),
   // Startup(ST_CLEAR) deletes it too
   c(cmd(TPM_ORD.SaveState)),
   { kind: 'init' },
