@@ -24,7 +24,7 @@ import { swtpmVersion } from './lib/swtpm.js';
 import { benchTpmMix } from './tpm-mix.js';
 import { benchHostUpload, benchTpmUpload, benchUploadMemory, sha1sumVersion } from './upload.js';
 
-const OUT = fileURLToPath(new URL('../BENCHMARKS.md', import.meta.url));
+const OUT = process.env.BENCH_OUT ?? fileURLToPath(new URL('../BENCHMARKS.md', import.meta.url));
 const t0 = nowMs();
 const loadAtStart = loadAvg();
 const source = sourceState();
