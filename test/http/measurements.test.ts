@@ -172,6 +172,36 @@ describe('bad input extends nothing and logs nothing', () => {
   });
 
   for (const hashing of ['host', 'tpm']) {
+    it(`a multipart upload aborted inside the file part changes nothing (${hashing})`, async () => {
+      const id = await newSession();
+      await drtm(id);
+      const pcrBefore = await pcrs(id);
+      const logBefore = await logBytes(id);
+      const boundary = 'xBOUNDARYx';
+      const head = Buffer.from(
+        `--${boundary}\r\ncontent-disposition: form-data; name="hashing"\r\n\r\n${hashing}\r\n` +
+          `--${boundary}\r\ncontent-disposition: form-data; name="blob"; filename="k"\r\ncontent-type: application/octet-stream\r\n\r\n`,
+      );
+      const url = new URL(`${srv.baseUrl}/v1/sessions/${id}/measurements`);
+      await new Promise<void>((resolve) => {
+        const req = httpRequest(url, { method: 'POST', headers: { 'content-type': `multipart/form-data; boundary=${boundary}`, 'content-length': '200000' } });
+        req.on('error', () => resolve());
+        req.write(Buffer.concat([head, Buffer.from(blob(60_000))]), () => {
+          setTimeout(() => {
+            req.destroy();
+            resolve();
+          }, 100);
+        });
+      });
+      await new Promise((r) => setTimeout(r, 100));
+      expect(await pcrs(id)).toEqual(pcrBefore);
+      expect(await logBytes(id)).toEqual(logBefore);
+      const s = await srv.client.GET('/v1/sessions/{id}', { params: { path: { id } } });
+      expect(s.data?.measurements).toBe(0);
+    });
+  }
+
+  for (const hashing of ['host', 'tpm']) {
     it(`an upload aborted half way changes nothing (${hashing})`, async () => {
       const id = await newSession();
       await drtm(id);
