@@ -15,7 +15,7 @@ import { MIX_LOCALITY, MIX_PCR, sha1Thread12 } from './lib/commands.js';
 import { judge, type Row } from './lib/report.js';
 import { figure, interleaved, MiB, pairedRatio, timeMs } from './lib/stats.js';
 import { generatedChunks } from './lib/stream.js';
-import { SwtpmPeer } from './lib/swtpm.js';
+import { startPeerOrNote } from './lib/swtpm.js';
 
 export async function benchSeedFifo(): Promise<Row> {
   // benchTisFifo is bounded itself (≤ 50 iterations or 1.5 s per path); run it 3 times for a median.
@@ -58,18 +58,8 @@ export async function benchCarefulStream(swtpmName: string | null, totalBytes = 
   // The profile sessions use for TPM 1.2 (TisDevice default): what `hashing=tpm` runs through.
   const device = new TisDevice(createTpm12({ startup: true }));
   const engine = createTpm12({ startup: true });
-  let peer: SwtpmPeer | null = null;
   const notes: string[] = [];
-  if (swtpmName) {
-    try {
-      peer = await SwtpmPeer.start(false);
-      await peer.setLocality(MIX_LOCALITY);
-    } catch (e) {
-      notes.push(`swtpm could not be started: ${(e as Error).message}`);
-      console.error(`\n!!!!! swtpm unavailable: ${(e as Error).message} !!!!!\n`);
-    }
-  }
-  const swtpm = peer;
+  const swtpm = await startPeerOrNote(swtpmName !== null, false, MIX_LOCALITY, notes);
   try {
     const viaFifo = async (): Promise<number> => {
       const ms = await timeMs(() => check('careful FIFO', fifoSha1Extend(device, MIX_LOCALITY, MIX_PCR, generatedChunks(totalBytes)).hashValue));

@@ -11,7 +11,7 @@ import { MIX_COMMANDS_PER_ROUND, MIX_LOCALITY, round12, round2, type Send } from
 import { judge, type Row } from './lib/report.js';
 import { HttpFloor, type ServiceProcess } from './lib/server.js';
 import { figure, interleaved, pairedRatio, ratePerSecond } from './lib/stats.js';
-import { SwtpmPeer } from './lib/swtpm.js';
+import { startPeerOrNote } from './lib/swtpm.js';
 
 export interface MixOptions {
   reps: number;
@@ -41,7 +41,6 @@ export async function benchTpmMix(family: '1.2' | '2.0', svc: ServiceProcess | n
     };
   }
 
-  let peer: SwtpmPeer | null = null;
   const notes: string[] = [];
   let floor: HttpFloor | null = null;
   if (svc) {
@@ -52,17 +51,7 @@ export async function benchTpmMix(family: '1.2' | '2.0', svc: ServiceProcess | n
     }
   }
   const bare = floor;
-  if (swtpmName) {
-    try {
-      peer = await SwtpmPeer.start(family === '2.0');
-      await peer.setLocality(MIX_LOCALITY);
-    } catch (e) {
-      notes.push(`swtpm could not be started: ${(e as Error).message}`);
-      console.error(`\n!!!!! swtpm unavailable for TPM ${family}: ${(e as Error).message} !!!!!\n`);
-      peer = null;
-    }
-  }
-  const swtpm = peer;
+  const swtpm = await startPeerOrNote(swtpmName !== null, family === '2.0', MIX_LOCALITY, notes);
   try {
     // Warm-up (JIT, first-use allocations) and a correctness pass: every response must be rc 0.
     // The service's first few hundred requests are much slower (JIT), so it gets a longer warm-up.

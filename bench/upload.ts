@@ -16,7 +16,7 @@ import { judge, type Row } from './lib/report.js';
 import { ServiceProcess } from './lib/server.js';
 import { figure, interleaved, MiB, nowMs, pairedRatio, timeMs } from './lib/stats.js';
 import { generatedChunks, generatedReadable } from './lib/stream.js';
-import { SwtpmPeer } from './lib/swtpm.js';
+import { startPeerOrNote } from './lib/swtpm.js';
 import { RssSampler } from './lib/rss-sampler.js';
 import { toHex } from '../src/bytes/index.js';
 
@@ -108,18 +108,8 @@ export async function benchTpmUpload(svc: ServiceProcess, swtpmName: string | nu
   for (const c of generatedChunks(total)) h.update(c);
   const expected = h.digest('hex');
   const id = await svc.createSession({ family: '1.2' });
-  let peer: SwtpmPeer | null = null;
   const notes: string[] = [];
-  if (swtpmName) {
-    try {
-      peer = await SwtpmPeer.start(false);
-      await peer.setLocality(MIX_LOCALITY);
-    } catch (e) {
-      notes.push(`swtpm could not be started: ${(e as Error).message}`);
-      console.error(`\n!!!!! swtpm unavailable: ${(e as Error).message} !!!!!\n`);
-    }
-  }
-  const swtpm = peer;
+  const swtpm = await startPeerOrNote(swtpmName !== null, false, MIX_LOCALITY, notes);
   try {
     await upload(svc, id, 2 * MiB, 'tpm'); // warm-up
     if (swtpm) await sha1Thread12((c) => swtpm.send(c), generatedChunks(2 * MiB), MIX_PCR);

@@ -91,18 +91,7 @@ export class ServiceProcess {
 
   async stop(): Promise<void> {
     this.agent.destroy();
-    if (this.proc.exitCode !== null) return;
-    await new Promise<void>((resolve) => {
-      const t = setTimeout(() => {
-        this.proc.kill('SIGKILL');
-        resolve();
-      }, 5000);
-      this.proc.once('exit', () => {
-        clearTimeout(t);
-        resolve();
-      });
-      this.proc.kill('SIGTERM');
-    });
+    await stopChild(this.proc, 5000);
   }
 }
 
@@ -160,17 +149,22 @@ export class HttpFloor {
 
   async stop(): Promise<void> {
     this.agent.destroy();
-    if (this.proc.exitCode !== null) return;
-    await new Promise<void>((resolve) => {
-      const t = setTimeout(() => {
-        this.proc.kill('SIGKILL');
-        resolve();
-      }, 3000);
-      this.proc.once('exit', () => {
-        clearTimeout(t);
-        resolve();
-      });
-      this.proc.kill('SIGTERM');
-    });
+    await stopChild(this.proc, 3000);
   }
+}
+
+/** SIGTERM a child, SIGKILL it after `graceMs`; resolves once it is gone. */
+export function stopChild(proc: ChildProcess, graceMs: number): Promise<void> {
+  if (proc.exitCode !== null) return Promise.resolve();
+  return new Promise<void>((resolve) => {
+    const t = setTimeout(() => {
+      proc.kill('SIGKILL');
+      resolve();
+    }, graceMs);
+    proc.once('exit', () => {
+      clearTimeout(t);
+      resolve();
+    });
+    proc.kill('SIGTERM');
+  });
 }

@@ -29,3 +29,20 @@ export class SwtpmPeer {
     return this.tpm.stop();
   }
 }
+
+/**
+ * Start a peer at `locality` when swtpm is installed; otherwise (or if it fails) add a note, print
+ * a loud line, and return null so the row is reported as "peer unavailable".
+ */
+export async function startPeerOrNote(available: boolean, tpm2: boolean, locality: number, notes: string[]): Promise<SwtpmPeer | null> {
+  if (!available) return null;
+  try {
+    const peer = await SwtpmPeer.start(tpm2);
+    await peer.setLocality(locality);
+    return peer;
+  } catch (e) {
+    notes.push(`swtpm could not be started: ${(e as Error).message}`);
+    console.error(`\n!!!!! swtpm unavailable (TPM ${tpm2 ? '2.0' : '1.2'}): ${(e as Error).message} !!!!!\n`);
+    return null;
+  }
+}

@@ -62,3 +62,32 @@ export class TailChunker {
     return tail;
   }
 }
+
+/** A streaming TPM-side hash (FifoSha1Extend, FifoEventSequenceExtend): feed, then finish or abort. */
+export interface ChunkSink<R> {
+  update(chunk: Uint8Array): void;
+  finish(): R;
+  abort(): void;
+}
+
+/** Feed every chunk and finish; on an interface error abort (relinquish) and rethrow. */
+export function feedAll<R>(sink: ChunkSink<R>, chunks: Iterable<Uint8Array>): R {
+  try {
+    for (const c of chunks) sink.update(c);
+  } catch (e) {
+    sink.abort();
+    throw e;
+  }
+  return sink.finish();
+}
+
+/** feedAll for a stream (an upload). */
+export async function feedAllAsync<R>(sink: ChunkSink<R>, chunks: AsyncIterable<Uint8Array>): Promise<R> {
+  try {
+    for await (const c of chunks) sink.update(c);
+  } catch (e) {
+    sink.abort();
+    throw e;
+  }
+  return sink.finish();
+}

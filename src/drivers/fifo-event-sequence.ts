@@ -10,7 +10,7 @@ import { u32be } from '../bytes/index.js';
 import type { Locality } from '../tpm/engine.js';
 import { type TisBus } from './bus.js';
 import { CarefulDriver, type CarefulDriverOptions } from './careful-driver.js';
-import { TailChunker } from './chunker.js';
+import { feedAll, feedAllAsync, TailChunker } from './chunker.js';
 import {
   decodeEventSequenceComplete,
   eventSequenceComplete,
@@ -160,29 +160,15 @@ export function fifoEventSequenceExtend(
   chunks: Iterable<Uint8Array>,
   opts?: FifoEventSequenceOptions,
 ): FifoEventSequenceResult {
-  const s = new FifoEventSequenceExtend(bus, locality, pcr, opts);
-  try {
-    for (const c of chunks) s.update(c);
-  } catch (e) {
-    s.abort();
-    throw e;
-  }
-  return s.finish();
+  return feedAll(new FifoEventSequenceExtend(bus, locality, pcr, opts), chunks);
 }
 
-export async function fifoEventSequenceExtendStream(
+export function fifoEventSequenceExtendStream(
   bus: TisBus,
   locality: Locality,
   pcr: number,
   chunks: AsyncIterable<Uint8Array>,
   opts?: FifoEventSequenceOptions,
 ): Promise<FifoEventSequenceResult> {
-  const s = new FifoEventSequenceExtend(bus, locality, pcr, opts);
-  try {
-    for await (const c of chunks) s.update(c);
-  } catch (e) {
-    s.abort();
-    throw e;
-  }
-  return s.finish();
+  return feedAllAsync(new FifoEventSequenceExtend(bus, locality, pcr, opts), chunks);
 }

@@ -9,7 +9,7 @@ import type { Locality } from '../tpm/engine.js';
 import { TIS_BUFFER_MAX } from '../tis/registers.js';
 import { TisProtocolError, type TisBus } from './bus.js';
 import { CarefulDriver, type CarefulDriverOptions } from './careful-driver.js';
-import { TailChunker } from './chunker.js';
+import { feedAll, feedAllAsync, TailChunker } from './chunker.js';
 import { sha1CompleteExtend12, sha1Start12, sha1Update12, SHA1_BLOCK, TPM12_HEADER_SIZE } from './tpm12-commands.js';
 
 const SHA1_SIZE = 20;
@@ -136,30 +136,16 @@ export class FifoSha1Extend {
 
 /** Whole-iterable convenience around FifoSha1Extend. */
 export function fifoSha1Extend(bus: TisBus, locality: Locality, pcr: number, chunks: Iterable<Uint8Array>, opts?: FifoSha1Options): FifoSha1Result {
-  const s = new FifoSha1Extend(bus, locality, pcr, opts);
-  try {
-    for (const c of chunks) s.update(c);
-  } catch (e) {
-    s.abort();
-    throw e;
-  }
-  return s.finish();
+  return feedAll(new FifoSha1Extend(bus, locality, pcr, opts), chunks);
 }
 
 /** Async-iterable (upload stream) convenience around FifoSha1Extend. */
-export async function fifoSha1ExtendStream(
+export function fifoSha1ExtendStream(
   bus: TisBus,
   locality: Locality,
   pcr: number,
   chunks: AsyncIterable<Uint8Array>,
   opts?: FifoSha1Options,
 ): Promise<FifoSha1Result> {
-  const s = new FifoSha1Extend(bus, locality, pcr, opts);
-  try {
-    for await (const c of chunks) s.update(c);
-  } catch (e) {
-    s.abort();
-    throw e;
-  }
-  return s.finish();
+  return feedAllAsync(new FifoSha1Extend(bus, locality, pcr, opts), chunks);
 }

@@ -5,7 +5,7 @@
 export { locReg, TisTimeoutError, TisProtocolError, DRIVER_INTERNAL_ERROR, type TisBus } from './bus.js';
 export { SeedDriver, seedExtendMbi12, SEED_SPIN_LIMIT, SEED_EARLY_BUFFER_12, SEED_UPDATE_CAP, type SeedMeasurement12 } from './seed-driver.js';
 export { CarefulDriver, type CarefulDriverOptions, type TpmExchange } from './careful-driver.js';
-export { TailChunker } from './chunker.js';
+export { TailChunker, feedAll, feedAllAsync, type ChunkSink } from './chunker.js';
 export { FifoSha1Extend, fifoSha1Extend, fifoSha1ExtendStream, type FifoSha1Options, type FifoSha1Result } from './fifo-sha1-extend.js';
 export {
   FifoEventSequenceExtend,
