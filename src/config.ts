@@ -28,6 +28,10 @@ export interface Config {
   maxLogSize: number;
   /** Largest event log accepted by /event-logs endpoints. */
   maxEventLogBytes: number;
+  /** Most records an event log may have (422 beyond). */
+  maxEventLogEvents: number;
+  /** Largest event data of one record in an event log (422 beyond). */
+  maxEventDataBytes: number;
   /** Largest JSON body. */
   maxJsonBytes: number;
 }
@@ -56,6 +60,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     defaultLogSize: intEnv(env, 'DEFAULT_LOG_SIZE', 32768, 48, 64 * 1024 * 1024),
     maxLogSize: intEnv(env, 'MAX_LOG_SIZE', 16 * 1024 * 1024, 48, 1024 ** 3),
     maxEventLogBytes: intEnv(env, 'MAX_EVENT_LOG_BYTES', 16 * 1024 * 1024, 1, 1024 ** 3),
+    maxEventLogEvents: intEnv(env, 'MAX_EVENT_LOG_EVENTS', 65536, 1, 10_000_000),
+    maxEventDataBytes: intEnv(env, 'MAX_EVENT_DATA_BYTES', 4 * 1024 * 1024, 0, 1024 ** 3),
     maxJsonBytes: intEnv(env, 'MAX_JSON_BYTES', 32 * 1024 * 1024, 1024, 1024 ** 3),
   };
 }

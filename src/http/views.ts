@@ -14,6 +14,7 @@ export function sessionView(s: Session, sessions: SessionManager): Record<string
     logSize: s.options.logSize,
     startup: s.options.startup,
     tisProfile: s.options.tisProfile,
+    tis: { didVid: s.tis.didVid, rid: s.tis.rid, burstMax: s.tis.burstMax },
     createdAt: new Date(s.createdAt).toISOString(),
     lastUsedAt: new Date(s.lastUsedAt).toISOString(),
     expiresAt: new Date(sessions.expiresAt(s)).toISOString(),

@@ -23,6 +23,8 @@ export interface SessionOptions {
   /** TPM 2.0: allocated PCR banks. TPM 1.2: always ['sha1']. */
   banks: BankName[];
   tisProfile: TisProfile;
+  /** Register-level options of the TIS (DID_VID, RID, burstCount maximum); defaults as QEMU. */
+  tis?: { didVid?: number; rid?: number; burstMax?: number };
 }
 
 export type SessionLog = TxtContainerLog | Tcg2Log;
@@ -70,8 +72,12 @@ export class Session {
   ) {
     this.lastUsedAt = createdAt;
     this.engine = createEngine(options.family, { startup: options.startup, banks: options.banks });
-    this.tis = new TisDevice(this.engine, { profile: options.tisProfile });
+    this.tis = this.newTis();
     this.log = newLog(options);
+  }
+
+  private newTis(): TisDevice {
+    return new TisDevice(this.engine, { ...(this.options.tis ?? {}), profile: this.options.tisProfile });
   }
 
   get family(): TpmFamily {
@@ -109,7 +115,7 @@ export class Session {
   /** Put the session back exactly as it was at `cp` (an aborted upload changes nothing). */
   rollback(cp: SessionCheckpoint): void {
     this.engine = restoreEngine(this.options.family, cp.engine);
-    this.tis = new TisDevice(this.engine, { profile: this.options.tisProfile });
+    this.tis = this.newTis();
     this.tis.restore(cp.tis as ReturnType<TisDevice['snapshot']>);
     this.log = cp.log.kind === 'txt-container' ? TxtContainerLog.fromJSON(cp.log) : Tcg2Log.fromJSON(cp.log);
     this.logFull = cp.logFull;

@@ -94,6 +94,11 @@ export class TisDevice {
     };
   }
 
+  /** Largest burstCount the device shows. */
+  get burstMax(): number {
+    return this.ctx.burstMax;
+  }
+
   get engine(): TpmEngine {
     return this.ctx.engine;
   }

@@ -353,6 +353,25 @@ export interface components {
              * @enum {string}
              */
             tisProfile?: "tis-1.2" | "tis-1.3" | "ptp-fifo";
+            tis?: components["schemas"]["TisOptions"];
+        };
+        /** @description Register-level options of the session's TIS (facts §1.6, §1.8). */
+        TisOptions: {
+            /**
+             * @description TPM_DID_VID (0xF00); default 0x00011014 (QEMU: IBM, device 1).
+             * @default 69652
+             */
+            didVid?: number;
+            /**
+             * @description TPM_RID (0xF04).
+             * @default 1
+             */
+            rid?: number;
+            /**
+             * @description Largest burstCount shown (255 models an 8-bit burst counter).
+             * @default 65535
+             */
+            burstMax?: number;
         };
         Session: {
             id: string;
@@ -365,6 +384,7 @@ export interface components {
             startup: boolean;
             /** @enum {string} */
             tisProfile: "tis-1.2" | "tis-1.3" | "ptp-fifo";
+            tis?: components["schemas"]["TisOptions"];
             /** Format: date-time */
             createdAt: string;
             /** Format: date-time */

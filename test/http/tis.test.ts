@@ -137,3 +137,33 @@ describe('GET /tis and the service sharing the interface with MMIO clients', () 
     expect(body.results!.map((x) => (x.value as number) & 1)).toEqual([0, 0, 0, 0]);
   });
 });
+
+describe('TIS options at session creation (facts §1.5, §1.8, §1.14)', () => {
+  it('DID_VID, RID and the burstCount maximum are configurable and shown on the session', async () => {
+    const { data, response } = await srv.client.POST('/v1/sessions', { body: { family: '1.2', tisProfile: 'tis-1.3', tis: { didVid: 0x001a15d1, rid: 0x10, burstMax: 0xff } } });
+    expect(response.status).toBe(201);
+    expect(data?.tis).toEqual({ didVid: 0x001a15d1, rid: 0x10, burstMax: 0xff });
+    const id = data!.id;
+    const { body } = await mmio(id, [
+      { op: 'read', offset: DID_VID, size: 4 },
+      { op: 'read', offset: 0xf04, size: 1 },
+      { op: 'read', offset: INTF_CAP, size: 4 },
+      { op: 'write', offset: ACCESS(0), size: 1, value: 0x02 },
+      { op: 'read', offset: STS(0) + 1, size: 2 },
+    ]);
+    expect(body.results!.slice(0, 3)).toEqual([{ value: 0x001a15d1 }, { value: 0x10 }, { value: 0x20000697 }]);
+    expect(body.results![4]).toEqual({ value: 0xff });
+  });
+
+  it('a profile that announces the other family is refused', async () => {
+    for (const body of [
+      { family: '2.0', tisProfile: 'tis-1.2' },
+      { family: '2.0', tisProfile: 'tis-1.3' },
+      { family: '1.2', tisProfile: 'ptp-fifo' },
+    ] as const) {
+      const r = await srv.client.POST('/v1/sessions', { body });
+      expect(r.response.status, JSON.stringify(body)).toBe(400);
+      expect(r.error).toMatchObject({ type: 'urn:tpm-measure:problem:invalid-option' });
+    }
+  });
+});

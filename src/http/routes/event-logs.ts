@@ -27,7 +27,8 @@ type FormatOption = LogFormat | 'auto';
 
 function parse(bytes: Uint8Array, format: FormatOption, ctx: HttpContext): ParsedLog {
   try {
-    return parseEventLog(bytes, { format, limits: { maxLogBytes: ctx.config.maxEventLogBytes } });
+    const { maxEventLogBytes, maxEventLogEvents, maxEventDataBytes } = ctx.config;
+    return parseEventLog(bytes, { format, limits: { maxLogBytes: maxEventLogBytes, maxEvents: maxEventLogEvents, maxEventDataSize: maxEventDataBytes } });
   } catch (e) {
     if (e instanceof EventLogParseError) {
       throw new DomainError('event-log-invalid', e.message, { offset: e.offset, recordIndex: e.recordIndex });
