@@ -7,6 +7,7 @@
  */
 import { putU32le, u32be, u32le } from '../bytes/index.js';
 import type { Locality } from '../tpm/engine.js';
+import { TisDevice } from '../tis/device.js';
 import { TIS_ACCESS, TIS_BUFFER_MAX, TIS_CAP, TIS_REG, TIS_STS } from '../tis/registers.js';
 import { locReg, TisProtocolError, TisTimeoutError, type TisBus } from './bus.js';
 
@@ -96,20 +97,24 @@ export class CarefulDriver {
     this.poll('commandReady', () => this.sts8(loc), (v) => (v & TIS_STS.COMMAND_READY) !== 0);
   }
 
+  /**
+   * `count` command bytes into DATA_FIFO: 4-byte accesses while 4 or more are left if the interface
+   * has a wide FIFO, then 1-byte accesses. When the bus is the in-process TisDevice, each run of
+   * equal-sized accesses goes through its `writeBytes` (the same accesses, decoded once).
+   */
   private writeFifo(loc: Locality, data: Uint8Array, from: number, count: number): void {
+    const bus = this.bus;
     const fifo = locReg(loc, TIS_REG.DATA_FIFO);
-    const wide = this.wideFifo(loc);
-    let i = from;
     const end = from + count;
-    while (i < end) {
-      if (wide && end - i >= 4) {
-        this.bus.write(fifo, 4, u32le(data, i));
-        i += 4;
-      } else {
-        this.bus.write(fifo, 1, data[i] ?? 0);
-        i += 1;
-      }
+    const words = this.wideFifo(loc) ? (count - (count % 4)) / 4 : 0;
+    if (bus instanceof TisDevice) {
+      if (words > 0) bus.writeBytes(fifo, data.subarray(from, from + 4 * words), 4);
+      if (from + 4 * words < end) bus.writeBytes(fifo, data.subarray(from + 4 * words, end));
+      return;
     }
+    let i = from;
+    for (; i < from + 4 * words; i += 4) bus.write(fifo, 4, u32le(data, i));
+    for (; i < end; i++) bus.write(fifo, 1, data[i] ?? 0);
   }
 
   private readFifo(loc: Locality, out: Uint8Array, from: number, count: number): void {

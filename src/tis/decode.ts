@@ -43,9 +43,25 @@ export function accessProblem(offset: unknown, size: unknown): string | null {
   return null;
 }
 
+/**
+ * `accessProblem(offset, size) === null`, without building a message: the per-access test of
+ * `TisDevice.read/write`, which then take locality `offset >>> 12`, register `offset & 0xFFC` and
+ * shift `(offset & 3) × 8` inline (no object per access). `(offset >>> 0) === offset` holds exactly
+ * for the non-negative integers below 2^32 (false for NaN, ±Infinity, fractions, non-numbers).
+ */
+export function isDecodedAccess(offset: unknown, size: unknown): size is AccessSize {
+  return (
+    (size === 1 || size === 2 || size === 4) &&
+    typeof offset === 'number' &&
+    offset >>> 0 === offset &&
+    offset < TIS_MMIO_SIZE &&
+    (offset & 3) + size <= 4
+  );
+}
+
 /** Decode a valid access; null for one a TIS does not decode (reads all-ones, writes dropped). */
 export function decodeAddress(offset: number, size: number): DecodedAddress | null {
-  if (accessProblem(offset, size) !== null || !isAccessSize(size)) return null;
+  if (!isDecodedAccess(offset, size)) return null;
   const shift = (offset & 3) * 8;
   return {
     locality: (offset >>> TIS_LOCALITY_SHIFT) as Locality,

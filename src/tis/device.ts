@@ -6,8 +6,8 @@
  */
 import type { Locality, TpmEngine, TpmFamily } from '../tpm/engine.js';
 import { readAccess, relinquish, setActiveLocality, writeAccess } from './arbitration.js';
-import { decodeAddress, sizeMask, type AccessSize } from './decode.js';
-import { readFifo, readSts, tick, writeFifo, writeSts } from './fifo.js';
+import { isDecodedAccess, sizeMask, type AccessSize } from './decode.js';
+import { readFifo, readSts, tick, writeFifo, writeFifoBytes, writeSts } from './fifo.js';
 import {
   DEFAULT_PROFILE,
   PROFILES_FOR_FAMILY,
@@ -18,9 +18,11 @@ import {
   TIS_DEFAULT_DID_VID,
   TIS_DEFAULT_IRQ,
   TIS_DEFAULT_RID,
+  TIS_DWORD_MASK,
   TIS_IFACE_ID,
   TIS_INT,
   TIS_INTERRUPTS_SUPPORTED,
+  TIS_LOCALITY_SHIFT,
   TIS_NUM_LOCALITIES,
   TIS_REG,
   type TisProfile,
@@ -106,17 +108,18 @@ export class TisDevice {
   /** MMIO read of `size` bytes at `offset` (relative to 0xFED40000). */
   read(offset: number, size: AccessSize): number {
     const ctx = this.ctx;
-    const d = decodeAddress(offset, size);
-    if (!d) {
+    if (!isDecodedAccess(offset, size)) {
       tick(ctx); // an undecoded cycle still takes time
       return isSizeLike(size) ? (TIS_ALL_ONES & sizeMask(size)) >>> 0 : TIS_ALL_ONES;
     }
-    const l = d.locality;
+    // Decoded inline as decodeAddress does (facts §1.1), without an object per access.
+    const l = (offset >>> TIS_LOCALITY_SHIFT) as Locality;
+    const register = offset & TIS_DWORD_MASK;
     const r = ctx.core.loc[l];
     const traits = ctx.traits;
     let val: number = TIS_ALL_ONES;
     let positioned = false; // FIFO reads already return the accessed bytes at bit 0
-    switch (d.register) {
+    switch (register) {
       case TIS_REG.ACCESS:
         val = readAccess(ctx, l);
         break;
@@ -145,34 +148,46 @@ export class TisDevice {
         val = this.rid;
         break;
       default:
-        if (isFifoRegister(d.register, traits.hasXDataFifo)) {
+        if (isFifoRegister(register, traits.hasXDataFifo)) {
           val = readFifo(ctx, l, size);
           positioned = ctx.core.active === l;
         }
     }
-    const out = ((positioned ? val : val >>> d.shift) & sizeMask(size)) >>> 0;
+    const out = ((positioned ? val : val >>> ((offset & 3) * 8)) & sizeMask(size)) >>> 0;
     tick(ctx);
     return out;
   }
 
   /** MMIO write of the low `size` bytes of `value` at `offset`. Locality 4 writes are dropped (facts §1.9, §7 item 12). */
   write(offset: number, size: AccessSize, value: number): void {
-    const d = decodeAddress(offset, size);
-    if (!d || d.locality === 4) return;
+    if (!isDecodedAccess(offset, size)) return;
+    // Decoded inline as decodeAddress does (facts §1.1), without an object per access.
+    const l = (offset >>> TIS_LOCALITY_SHIFT) as Locality;
+    if (l === 4) return;
+    const register = offset & TIS_DWORD_MASK;
+    // ToInt32 truncates and gives 0 for NaN/±Infinity: `Math.trunc(value) & mask` for a finite number, else 0.
+    const raw = typeof value === 'number' ? value & sizeMask(size) : 0;
+    // DATA_FIFO first and kept small: it is one call per command byte with 1-byte accesses.
+    if (register === TIS_REG.DATA_FIFO) writeFifo(this.ctx, l, size, raw);
+    else this.writeRegister(l, register, offset, size, raw);
+  }
+
+  /** Every decoded write but DATA_FIFO, at locality 0..3; `raw` is already masked to `size`. */
+  private writeRegister(l: Locality, register: number, offset: number, size: AccessSize, raw: number): void {
     const ctx = this.ctx;
-    const l = d.locality;
-    const raw = (Number.isFinite(value) ? Math.trunc(value) : 0) & sizeMask(size);
-    const val = (raw << d.shift) >>> 0;
+    const shift = (offset & 3) * 8;
+    const val = (raw << shift) >>> 0;
     const r = ctx.core.loc[l];
     if (!r) return;
-    switch (d.register) {
+    switch (register) {
       case TIS_REG.ACCESS:
         writeAccess(ctx, l, val & 0xff);
         break;
       case TIS_REG.INT_ENABLE:
         if (ctx.core.active === l) {
           const allowed = TIS_INT.GLOBAL_ENABLE | TIS_INT.POLARITY_MASK | TIS_INTERRUPTS_SUPPORTED;
-          r.inte = ((r.inte & ~d.mask) | (val & allowed)) >>> 0;
+          const mask = (sizeMask(size) << shift) >>> 0;
+          r.inte = ((r.inte & ~mask) | (val & allowed)) >>> 0;
         }
         break;
       case TIS_REG.INT_STATUS:
@@ -185,7 +200,7 @@ export class TisDevice {
         if (ctx.traits.hasInterfaceIdRegister && (val & TIS_IFACE_ID.INT_SEL_LOCK) !== 0) ctx.core.intfSelLock = true;
         break;
       default:
-        if (isFifoRegister(d.register, ctx.traits.hasXDataFifo)) writeFifo(ctx, l, size, raw);
+        if (isFifoRegister(register, ctx.traits.hasXDataFifo)) writeFifo(ctx, l, size, raw);
       // INT_VECTOR is hard wired; INTF_CAPABILITY, DID_VID, RID are read-only; others undecoded.
     }
   }
@@ -197,9 +212,33 @@ export class TisDevice {
     return out;
   }
 
-  /** One 1-byte write per byte at `offset` (e.g. filling DATA_FIFO). */
-  writeBytes(offset: number, data: Uint8Array): void {
-    for (const b of data) this.write(offset, 1, b);
+  /**
+   * One `size`-byte write per `size` bytes of `data` at `offset`, each taking its bytes in order
+   * (little-endian, as DATA_FIFO stores them); default 1-byte writes (e.g. filling DATA_FIFO).
+   * At DATA_FIFO / XDATA_FIFO of locality 0..3 the run goes to `writeFifoBytes`: a FIFO access
+   * stores its bytes one by one exactly as that many 1-byte accesses would (fifo.ts), so the effect
+   * is that of the writes, decoded once. Anything else, or a subclass overriding `write`, goes
+   * access by access. Throws RangeError (a caller bug, not an access) unless `size` divides `data.length`.
+   */
+  writeBytes(offset: number, data: Uint8Array, size: AccessSize = 1): void {
+    if (!isSizeLike(size) || data.length % size !== 0) {
+      throw new RangeError('data.length must be a multiple of size (1, 2 or 4)');
+    }
+    const l = offset >>> TIS_LOCALITY_SHIFT;
+    if (
+      this.write === TisDevice.prototype.write &&
+      isDecodedAccess(offset, size) &&
+      l !== 4 &&
+      isFifoRegister(offset & TIS_DWORD_MASK, this.ctx.traits.hasXDataFifo)
+    ) {
+      writeFifoBytes(this.ctx, l as Locality, data);
+      return;
+    }
+    for (let i = 0; i < data.length; i += size) {
+      let v = 0;
+      for (let k = size - 1; k >= 0; k--) v = (v << 8) | (data[i + k] ?? 0);
+      this.write(offset, size, v >>> 0);
+    }
   }
 
   /**

@@ -23,6 +23,7 @@ import {
   TIS_INT,
   TIS_NO_DATA_BYTE,
   TIS_STS,
+  TIS_STS_STICKY,
   TIS_STS_WRITE_COMMAND_MASK,
 } from './registers.js';
 import { TIS_FSM, type LocalityRegs, type TisContext } from './state.js';
@@ -183,32 +184,88 @@ export function readFifo(ctx: TisContext, l: Locality, size: number): number {
   return val >>> 0;
 }
 
-/** Expect after the header is in: more bytes wanted until paramSize is reached. */
-function updateExpect(ctx: TisContext, l: Locality, r: LocalityRegs): void {
-  const core = ctx.core;
-  if (core.rwOffset < HEADER_SIZE_END || (r.sts & TIS_STS.EXPECT) === 0) return;
-  const needIrq = (r.sts & TIS_STS.VALID) === 0;
-  const len = u32be(core.buffer, 2);
-  stsSet(r, len > core.rwOffset ? TIS_STS.EXPECT | TIS_STS.VALID : TIS_STS.VALID);
-  if (needIrq) raiseIrq(ctx, l, TIS_INT.STS_VALID);
+/** paramSize of the command being received: big-endian u32 at bytes 2..5 of the buffer (as `u32be`). */
+function paramSize(buf: Uint8Array): number {
+  return (((buf[2] ?? 0) << 24) | ((buf[3] ?? 0) << 16) | ((buf[4] ?? 0) << 8) | (buf[5] ?? 0)) >>> 0;
 }
 
-/** DATA_FIFO / XDATA_FIFO write of the low `size` bytes of `val` (facts §1.11). */
-export function writeFifo(ctx: TisContext, l: Locality, size: number, val: number): void {
+/**
+ * Expect after a byte was stored and `rwOffset` advanced (QEMU re-evaluates it after the access):
+ * once the header is in, Expect stays set until `rwOffset` reaches paramSize. STS is rewritten
+ * through `stsSet` every time, so a restored STS is normalised on the first byte as before.
+ * `len` is paramSize, or -1 if not decoded yet; returns it (decoded once the header is in).
+ */
+function updateExpect(ctx: TisContext, l: Locality, r: LocalityRegs, rwOffset: number, len: number): number {
+  if (rwOffset < HEADER_SIZE_END || (r.sts & TIS_STS.EXPECT) === 0) return len;
+  // Bytes 2..5 lie below rwOffset and are not written again until the next command starts.
+  const size = len < 0 ? paramSize(ctx.core.buffer) : len;
+  const needIrq = (r.sts & TIS_STS.VALID) === 0;
+  stsSet(r, size > rwOffset ? TIS_STS.EXPECT | TIS_STS.VALID : TIS_STS.VALID);
+  if (needIrq) raiseIrq(ctx, l, TIS_INT.STS_VALID);
+  return size;
+}
+
+/** Registers of `l` if a FIFO write is accepted there now (Ready or Reception), entering Reception from Ready. */
+function receivingRegs(ctx: TisContext, l: Locality): LocalityRegs | null {
   const r = activeRegs(ctx, l);
-  if (!r) return;
-  if (r.state !== TIS_FSM.READY && r.state !== TIS_FSM.RECEPTION) return; // Idle/Execution/Completion: dropped
-  const core = ctx.core;
+  if (!r || (r.state !== TIS_FSM.READY && r.state !== TIS_FSM.RECEPTION)) return null; // Idle/Execution/Completion: dropped
   if (r.state === TIS_FSM.READY) {
     r.state = TIS_FSM.RECEPTION;
     stsSet(r, TIS_STS.EXPECT | TIS_STS.VALID);
   }
+  return r;
+}
+
+/** DATA_FIFO / XDATA_FIFO write of the low `size` bytes of `val` (facts §1.11). */
+export function writeFifo(ctx: TisContext, l: Locality, size: number, val: number): void {
+  const r = receivingRegs(ctx, l);
+  if (!r) return;
+  const core = ctx.core;
+  let len = -1;
   for (let i = 0; i < size && (r.sts & TIS_STS.EXPECT) !== 0; i++) {
     if (core.rwOffset < ctx.bufferSize) {
       core.buffer[core.rwOffset++] = (val >>> (8 * i)) & 0xff;
-      updateExpect(ctx, l, r);
+      len = updateExpect(ctx, l, r, core.rwOffset, len);
     } else {
       stsSet(r, TIS_STS.VALID); // buffer full: stop expecting
     }
+  }
+}
+
+/**
+ * A run of DATA_FIFO / XDATA_FIFO writes carrying `data` in order, e.g. `data.length` 1-byte
+ * accesses (a TIS 1.2 part with legacy transfer size has no wider one, facts §1.5) or 4-byte ones:
+ * `writeFifo` stores an access's bytes one by one, so the effect is that of `writeFifo(ctx, l, 1, b)`
+ * per byte. Nothing can happen between them, so locality and state are checked once and paramSize
+ * is decoded once.
+ */
+export function writeFifoBytes(ctx: TisContext, l: Locality, data: Uint8Array): void {
+  if (data.length === 0) return;
+  const r = receivingRegs(ctx, l);
+  if (!r) return;
+  const core = ctx.core;
+  const cap = ctx.bufferSize;
+  const steady = (TIS_STS.EXPECT | TIS_STS.VALID) >>> 0;
+  let len = -1;
+  // Once Expect is clear it stays clear (only a stored byte can set it), so the rest is dropped.
+  for (let i = 0; i < data.length && (r.sts & TIS_STS.EXPECT) !== 0; ) {
+    const off = core.rwOffset;
+    if (off >= cap) {
+      stsSet(r, TIS_STS.VALID); // buffer full: stop expecting
+      continue;
+    }
+    // With paramSize known and STS already showing just Expect|stsValid (plus sticky bits), bytes
+    // that keep rwOffset below paramSize leave STS and INT_STATUS as they are: store them as a block.
+    const settled = len >= 0 && r.sts === ((r.sts & TIS_STS_STICKY) | steady) >>> 0;
+    const run = settled ? Math.min(data.length - i, cap - off, len - 1 - off) : 0;
+    if (run > 0) {
+      core.buffer.set(data.subarray(i, i + run), off);
+      core.rwOffset = off + run;
+      i += run;
+      continue;
+    }
+    core.buffer[off] = data[i++] ?? 0;
+    core.rwOffset = off + 1;
+    len = updateExpect(ctx, l, r, off + 1, len);
   }
 }
