@@ -9,6 +9,11 @@ import { TIS_LOCALITY_SHIFT } from '../tis/registers.js';
 export interface TisBus {
   read(offset: number, size: 1 | 2 | 4): number;
   write(offset: number, size: 1 | 2 | 4, value: number): void;
+  /**
+   * Optional: a run of `size`-byte writes of consecutive little-endian pieces of `data` at one
+   * offset, with exactly the effect of those writes one by one (a `TisDevice` decodes them once).
+   */
+  writeBytes?(offset: number, data: Uint8Array, size?: 1 | 2 | 4): void;
 }
 
 /** Offset of `register` in the window of `locality` (seed `TPM_LOC_REG`, facts §1.1). */

@@ -7,7 +7,6 @@
  */
 import { putU32le, u32be, u32le } from '../bytes/index.js';
 import type { Locality } from '../tpm/engine.js';
-import { TisDevice } from '../tis/device.js';
 import { TIS_ACCESS, TIS_BUFFER_MAX, TIS_CAP, TIS_REG, TIS_STS } from '../tis/registers.js';
 import { locReg, TisProtocolError, TisTimeoutError, type TisBus } from './bus.js';
 
@@ -99,17 +98,17 @@ export class CarefulDriver {
 
   /**
    * `count` command bytes into DATA_FIFO: 4-byte accesses while 4 or more are left if the interface
-   * has a wide FIFO, then 1-byte accesses. When the bus is the in-process TisDevice, each run of
-   * equal-sized accesses goes through its `writeBytes` (the same accesses, decoded once).
+   * has a wide FIFO, then 1-byte accesses. A bus with `writeBytes` (the in-process TisDevice) takes
+   * each run of equal-sized accesses at once (the same accesses, decoded once).
    */
   private writeFifo(loc: Locality, data: Uint8Array, from: number, count: number): void {
     const bus = this.bus;
     const fifo = locReg(loc, TIS_REG.DATA_FIFO);
     const end = from + count;
     const words = this.wideFifo(loc) ? (count - (count % 4)) / 4 : 0;
-    if (bus instanceof TisDevice) {
+    if (bus.writeBytes) {
       if (words > 0) bus.writeBytes(fifo, data.subarray(from, from + 4 * words), 4);
-      if (from + 4 * words < end) bus.writeBytes(fifo, data.subarray(from + 4 * words, end));
+      if (from + 4 * words < end) bus.writeBytes(fifo, data.subarray(from + 4 * words, end), 1);
       return;
     }
     let i = from;
