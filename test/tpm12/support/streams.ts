@@ -20,7 +20,6 @@ import {
   sha1CompleteExtend,
   sha1Start,
   sha1Update,
-  startup,
   u16,
   u32,
 } from './commands.js';
