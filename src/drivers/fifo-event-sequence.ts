@@ -9,8 +9,9 @@
 import { u32be } from '../bytes/index.js';
 import type { Locality } from '../tpm/engine.js';
 import { type TisBus } from './bus.js';
-import { CarefulDriver, type CarefulDriverOptions } from './careful-driver.js';
-import { feedAll, feedAllAsync, TailChunker } from './chunker.js';
+import type { CarefulDriverOptions } from './careful-driver.js';
+import { feedAll, feedAllAsync } from './chunker.js';
+import { FifoHashStream } from './fifo-hash-stream.js';
 import {
   decodeEventSequenceComplete,
   eventSequenceComplete,
@@ -36,116 +37,54 @@ export interface FifoEventSequenceResult {
   readonly updates: number;
 }
 
-type Phase = 'new' | 'open' | 'failed' | 'done';
-
-export class FifoEventSequenceExtend {
-  private readonly drv: CarefulDriver;
-  private phase: Phase = 'new';
-  private rc = 0;
-  private acquired = false;
-  private updates = 0;
+export class FifoEventSequenceExtend extends FifoHashStream<FifoEventSequenceResult> {
   private seq: number | null = null;
-  private chunker: TailChunker | null = null;
 
   constructor(
     bus: TisBus,
-    readonly locality: Locality,
-    readonly pcr: number,
+    locality: Locality,
+    pcr: number,
     private readonly opts: FifoEventSequenceOptions = {},
   ) {
-    this.drv = new CarefulDriver(bus, opts.driver);
+    super(bus, locality, pcr, opts.driver);
   }
 
-  private release(): void {
-    if (this.acquired) this.drv.relinquishLocality(this.locality);
-    this.acquired = false;
+  protected openCommand(): Uint8Array {
+    return hashSequenceStartEvent();
   }
 
-  private flush(): void {
+  protected opened(response: Uint8Array): number {
+    this.seq = u32be(response, 10);
+    return Math.min(this.opts.maxChunk ?? TPM2_MAX_DIGEST_BUFFER, TPM2_MAX_DIGEST_BUFFER);
+  }
+
+  protected updateCommand(data: Uint8Array): Uint8Array {
+    return sequenceUpdate(this.seq ?? 0, data);
+  }
+
+  protected completeCommand(tail: Uint8Array): Uint8Array {
+    return eventSequenceComplete(this.pcr, this.seq ?? 0, tail);
+  }
+
+  /** Flush the sequence object so it does not keep one of the few object slots (best effort). */
+  protected override cleanup(): void {
     if (this.seq === null) return;
     const seq = this.seq;
     this.seq = null;
-    this.drv.exchange(this.locality, flushContext(seq)); // best effort: the rc does not matter
+    this.drv.exchange(this.locality, flushContext(seq)); // the rc does not matter
   }
 
-  private fail(rc: number): false {
-    this.rc = rc;
-    this.phase = 'failed';
-    try {
-      this.flush();
-    } finally {
-      this.release();
-    }
-    return false;
+  /** EventSequenceComplete flushed it, or the interface broke: nothing to flush. */
+  protected override forget(): void {
+    this.seq = null;
   }
 
-  private guarded<T>(fn: () => T): T {
-    try {
-      return fn();
-    } catch (e) {
-      this.phase = 'failed';
-      this.seq = null;
-      this.release();
-      throw e;
-    }
+  protected completed(response: Uint8Array, bytes: number): FifoEventSequenceResult {
+    return this.result(decodeEventSequenceComplete(response), bytes);
   }
 
-  private start(): TailChunker | null {
-    if (this.phase !== 'new') return this.chunker;
-    return this.guarded(() => {
-      this.acquired = this.drv.requestLocality(this.locality);
-      const { rc, response } = this.drv.exchange(this.locality, hashSequenceStartEvent());
-      if (rc !== 0) {
-        this.fail(rc);
-        return null;
-      }
-      this.seq = u32be(response, 10);
-      this.phase = 'open';
-      const chunk = Math.min(this.opts.maxChunk ?? TPM2_MAX_DIGEST_BUFFER, TPM2_MAX_DIGEST_BUFFER);
-      this.chunker = new TailChunker(chunk, (data) => {
-        const r = this.drv.exchange(this.locality, sequenceUpdate(this.seq ?? 0, data));
-        this.updates++;
-        return r.rc === 0 || this.fail(r.rc);
-      });
-      return this.chunker;
-    });
-  }
-
-  update(chunk: Uint8Array): void {
-    const c = this.start();
-    if (c && this.phase === 'open') this.guarded(() => c.push(chunk));
-  }
-
-  finish(): FifoEventSequenceResult {
-    const c = this.start();
-    const bytes = c?.bytes ?? 0;
-    if (!c || this.phase !== 'open') return this.result([], bytes);
-    return this.guarded(() => {
-      const tail = c.finish();
-      if (tail === null) return this.result([], bytes);
-      const { rc, response } = this.drv.exchange(this.locality, eventSequenceComplete(this.pcr, this.seq ?? 0, tail));
-      if (rc !== 0) {
-        this.fail(rc);
-        return this.result([], bytes);
-      }
-      this.seq = null; // EventSequenceComplete flushed it
-      this.phase = 'done';
-      this.release();
-      return this.result(decodeEventSequenceComplete(response), bytes);
-    });
-  }
-
-  /** Give up: flush the sequence object (best effort) and relinquish. */
-  abort(): void {
-    if (this.phase === 'open') {
-      this.phase = 'failed';
-      try {
-        this.flush();
-      } catch {
-        /* interface already broken: nothing more to do */
-      }
-    }
-    this.release();
+  protected failedResult(bytes: number): FifoEventSequenceResult {
+    return this.result([], bytes);
   }
 
   private result(digests: readonly AlgDigest[], bytes: number): FifoEventSequenceResult {

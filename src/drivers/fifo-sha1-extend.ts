@@ -8,8 +8,9 @@ import { u32be } from '../bytes/index.js';
 import type { Locality } from '../tpm/engine.js';
 import { TIS_BUFFER_MAX } from '../tis/registers.js';
 import { TisProtocolError, type TisBus } from './bus.js';
-import { CarefulDriver, type CarefulDriverOptions } from './careful-driver.js';
-import { feedAll, feedAllAsync, TailChunker } from './chunker.js';
+import type { CarefulDriverOptions } from './careful-driver.js';
+import { feedAll, feedAllAsync } from './chunker.js';
+import { FifoHashStream } from './fifo-hash-stream.js';
 import { sha1CompleteExtend12, sha1Start12, sha1Update12, SHA1_BLOCK, TPM12_HEADER_SIZE } from './tpm12-commands.js';
 
 const SHA1_SIZE = 20;
@@ -34,99 +35,42 @@ export interface FifoSha1Result {
   readonly updates: number;
 }
 
-type Phase = 'new' | 'open' | 'failed' | 'done';
-
-export class FifoSha1Extend {
-  private readonly drv: CarefulDriver;
-  private phase: Phase = 'new';
-  private rc = 0;
-  private acquired = false;
-  private updates = 0;
-  private chunker: TailChunker | null = null;
-
+export class FifoSha1Extend extends FifoHashStream<FifoSha1Result> {
   constructor(
     bus: TisBus,
-    readonly locality: Locality,
-    readonly pcr: number,
+    locality: Locality,
+    pcr: number,
     private readonly opts: FifoSha1Options = {},
   ) {
-    this.drv = new CarefulDriver(bus, opts.driver);
+    super(bus, locality, pcr, opts.driver);
   }
 
-  private fail(rc: number): false {
-    this.rc = rc;
-    this.phase = 'failed';
-    this.release();
-    return false;
+  protected openCommand(): Uint8Array {
+    return sha1Start12();
   }
 
-  private release(): void {
-    if (this.acquired) this.drv.relinquishLocality(this.locality);
-    this.acquired = false;
+  protected opened(response: Uint8Array): number {
+    const maxNumBytes = u32be(response, TPM12_HEADER_SIZE);
+    const chunk = Math.min(maxNumBytes - (maxNumBytes % SHA1_BLOCK), MAX_UPDATE, this.opts.maxChunk ?? MAX_UPDATE);
+    if (chunk < SHA1_BLOCK) throw new TisProtocolError(`SHA1Start maxNumBytes ${maxNumBytes} is below one block`);
+    return chunk - (chunk % SHA1_BLOCK);
   }
 
-  private guarded<T>(fn: () => T): T {
-    try {
-      return fn();
-    } catch (e) {
-      this.phase = 'failed';
-      this.release();
-      throw e;
-    }
+  protected updateCommand(data: Uint8Array): Uint8Array {
+    return sha1Update12(data);
   }
 
-  private start(): TailChunker | null {
-    if (this.phase !== 'new') return this.chunker;
-    return this.guarded(() => {
-      this.acquired = this.drv.requestLocality(this.locality);
-      const { rc, response } = this.drv.exchange(this.locality, sha1Start12());
-      if (rc !== 0) {
-        this.fail(rc);
-        return null;
-      }
-      const maxNumBytes = u32be(response, TPM12_HEADER_SIZE);
-      const chunk = Math.min(maxNumBytes - (maxNumBytes % SHA1_BLOCK), MAX_UPDATE, this.opts.maxChunk ?? MAX_UPDATE);
-      if (chunk < SHA1_BLOCK) throw new TisProtocolError(`SHA1Start maxNumBytes ${maxNumBytes} is below one block`);
-      this.phase = 'open';
-      this.chunker = new TailChunker(chunk - (chunk % SHA1_BLOCK), (data) => {
-        const r = this.drv.exchange(this.locality, sha1Update12(data));
-        this.updates++;
-        return r.rc === 0 || this.fail(r.rc);
-      });
-      return this.chunker;
-    });
+  protected completeCommand(tail: Uint8Array): Uint8Array {
+    return sha1CompleteExtend12(this.pcr, tail);
   }
 
-  /** Feed the next piece of the stream. */
-  update(chunk: Uint8Array): void {
-    const c = this.start();
-    if (c && this.phase === 'open') this.guarded(() => c.push(chunk));
+  protected completed(response: Uint8Array, bytes: number): FifoSha1Result {
+    const h = TPM12_HEADER_SIZE;
+    return this.result(response.slice(h, h + SHA1_SIZE), response.slice(h + SHA1_SIZE, h + 2 * SHA1_SIZE), bytes);
   }
 
-  /** Send the remaining updates and SHA1CompleteExtend; relinquish. */
-  finish(): FifoSha1Result {
-    const c = this.start();
-    const bytes = c?.bytes ?? 0;
-    if (!c || this.phase !== 'open') return this.result(null, null, bytes);
-    return this.guarded(() => {
-      const tail = c.finish();
-      if (tail === null) return this.result(null, null, bytes);
-      const { rc, response } = this.drv.exchange(this.locality, sha1CompleteExtend12(this.pcr, tail));
-      if (rc !== 0) {
-        this.fail(rc);
-        return this.result(null, null, bytes);
-      }
-      this.phase = 'done';
-      this.release();
-      const h = TPM12_HEADER_SIZE;
-      return this.result(response.slice(h, h + SHA1_SIZE), response.slice(h + SHA1_SIZE, h + 2 * SHA1_SIZE), bytes);
-    });
-  }
-
-  /** Give up: relinquish the locality (the TPM drops the thread at the next other command). */
-  abort(): void {
-    if (this.phase === 'open' || this.phase === 'new') this.phase = 'failed';
-    this.release();
+  protected failedResult(bytes: number): FifoSha1Result {
+    return this.result(null, null, bytes);
   }
 
   private result(hashValue: Uint8Array | null, outDigest: Uint8Array | null, bytes: number): FifoSha1Result {
