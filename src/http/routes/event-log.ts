@@ -1,5 +1,6 @@
 /** A session's own event log: TXT 1.2 container (TPM 1.2) or TCG crypto-agile log (TPM 2.0). */
-import type { FastifyInstance } from 'fastify';
+import type { FastifyInstance, FastifyRequest } from 'fastify';
+import type { Session } from '../../sessions/session.js';
 import { toHex } from '../../bytes/index.js';
 import { DomainError } from '../../errors.js';
 import { TxtContainerLog } from '../../eventlog/txt-container.js';
@@ -50,12 +51,18 @@ function tcg2Json(log: Tcg2Log): Record<string, unknown> {
   };
 }
 
+/** The session named in the path and the representation the client accepts (406 if none). */
+function sessionAndType(request: FastifyRequest, ctx: HttpContext): { session: Session; type: (typeof OFFERED)[number] } {
+  const { id } = request.params as { id: string };
+  const session = ctx.sessions.get(id);
+  const type = negotiate(request, OFFERED) as (typeof OFFERED)[number] | undefined;
+  if (!type) throw notAcceptable();
+  return { session, type };
+}
+
 export function registerEventLogRoutes(app: FastifyInstance, ctx: HttpContext): void {
   route(app, ctx, 'getEventLog', async (request, reply) => {
-    const { id } = request.params as { id: string };
-    const session = ctx.sessions.get(id);
-    const type = negotiate(request, OFFERED);
-    if (!type) throw notAcceptable();
+    const { session, type } = sessionAndType(request, ctx);
     return session.queue.run(() => {
       const log = session.log;
       if (type === 'application/json') return reply.type(type).send(log instanceof TxtContainerLog ? txtJson(log) : tcg2Json(log));
@@ -65,10 +72,7 @@ export function registerEventLogRoutes(app: FastifyInstance, ctx: HttpContext): 
   });
 
   route(app, ctx, 'getEventLogPointer', async (request, reply) => {
-    const { id } = request.params as { id: string };
-    const session = ctx.sessions.get(id);
-    const type = negotiate(request, OFFERED);
-    if (!type) throw notAcceptable();
+    const { session, type } = sessionAndType(request, ctx);
     return session.queue.run(() => {
       const log = session.log;
       if (log instanceof TxtContainerLog) {
