@@ -118,21 +118,20 @@ export function registerMeasurementRoutes(app: FastifyInstance, ctx: HttpContext
     const fromQuery = queryOptions(request);
     const multipart = mediaType(request) === 'multipart/form-data';
     // Options from the query are checked before anything is read or queued.
-    if (!multipart) resolveOptions(fromQuery);
+    const octetOptions = multipart ? undefined : resolveOptions(fromQuery);
     const result = await session.queue.run(async () => {
       const cp = session.checkpoint();
       const started: MeasurementSink[] = [];
       try {
         let sink: MeasurementSink;
-        if (multipart) {
+        if (!octetOptions) {
           sink = await measureMultipart(request, session, ctx, fromQuery, started);
         } else {
           const body = request.body;
           if (!isReadable(body)) throw new DomainError('invalid-request', 'the blob must be the request body (application/octet-stream)');
-          const req = resolveOptions(fromQuery);
-          sink = startMeasurement(session, req);
+          sink = startMeasurement(session, octetOptions);
           started.push(sink);
-          await feed(sink, body, uploadLimit(ctx, req));
+          await feed(sink, body, uploadLimit(ctx, octetOptions));
         }
         return await sink.finish();
       } catch (e) {
