@@ -29,6 +29,19 @@ export interface SessionOptions {
 
 export type SessionLog = TxtContainerLog | Tcg2Log;
 
+export interface TransactOptions {
+  /** Abort the transaction's signal after this many milliseconds. */
+  timeoutMs?: number;
+}
+
+/** The reason a transaction's signal fired: it ran past its time limit. */
+export class TransactionTimeout extends Error {
+  constructor(readonly timeoutMs: number) {
+    super(`the request did not complete within ${timeoutMs} ms`);
+    this.name = 'TransactionTimeout';
+  }
+}
+
 export interface SessionCheckpoint {
   engine: unknown;
   tis: unknown;
@@ -110,6 +123,34 @@ export class Session {
     session.rollback(s);
     session.lastUsedAt = s.lastUsedAt;
     return session;
+  }
+
+  /**
+   * The one way to change a session: takes the session's turn (requests run one at a time in arrival
+   * order), checkpoints, runs `fn`, and puts everything back when `fn` throws, so a refused or aborted
+   * request changes nothing. `fn` gets an AbortSignal that fires after `timeoutMs` (when given): work
+   * that waits on the network listens to it, so a stalled client cannot hold the session's turn for
+   * longer than that. This is the unit a durable store commits.
+   */
+  transact<T>(fn: (signal: AbortSignal) => Promise<T> | T, opts: TransactOptions = {}): Promise<T> {
+    return this.queue.run(async () => {
+      const cp = this.checkpoint();
+      const ac = new AbortController();
+      const timer = opts.timeoutMs === undefined ? undefined : setTimeout(() => ac.abort(new TransactionTimeout(opts.timeoutMs ?? 0)), opts.timeoutMs);
+      try {
+        return await fn(ac.signal);
+      } catch (e) {
+        this.rollback(cp);
+        throw e;
+      } finally {
+        if (timer) clearTimeout(timer);
+      }
+    });
+  }
+
+  /** Read-only work in the session's turn (nothing to roll back). */
+  read<T>(fn: () => Promise<T> | T): Promise<T> {
+    return this.queue.run(fn);
   }
 
   /** Put the session back exactly as it was at `cp` (an aborted upload changes nothing). */

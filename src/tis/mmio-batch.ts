@@ -1,8 +1,8 @@
 /**
  * MMIO batch executor for the HTTP layer: a list of register operations validated as a whole,
- * then applied atomically to one device (on an exception mid-way the register state is restored
- * from a snapshot taken before the first op; TPM-side effects of commands that already ran cannot
- * be undone, because `TpmEngine` has no restore).
+ * then applied in order to one device. On an exception mid-way the register state is restored from
+ * a snapshot taken before the first op; the TPM-side effects of commands that already ran are undone
+ * by the caller's transaction (`Session.transact` rolls the whole session back).
  */
 import { accessProblem, sizeMask, type AccessSize } from './decode.js';
 import type { TisDevice } from './device.js';

@@ -63,7 +63,7 @@ function sessionAndType(request: FastifyRequest, ctx: HttpContext): { session: S
 export function registerEventLogRoutes(app: FastifyInstance, ctx: HttpContext): void {
   route(app, ctx, 'getEventLog', async (request, reply) => {
     const { session, type } = sessionAndType(request, ctx);
-    return session.queue.run(() => {
+    return session.read(() => {
       const log = session.log;
       if (type === 'application/json') return reply.type(type).send(log instanceof TxtContainerLog ? txtJson(log) : tcg2Json(log));
       const bytes = log.bytes();
@@ -73,7 +73,7 @@ export function registerEventLogRoutes(app: FastifyInstance, ctx: HttpContext): 
 
   route(app, ctx, 'getEventLogPointer', async (request, reply) => {
     const { session, type } = sessionAndType(request, ctx);
-    return session.queue.run(() => {
+    return session.read(() => {
       const log = session.log;
       if (log instanceof TxtContainerLog) {
         throw new DomainError('invalid-request', 'EVENT_LOG_POINTER2_1 exists for TPM 2.0 sessions only; TPM 1.2 logs are found through the TXT container itself');

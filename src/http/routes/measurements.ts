@@ -119,8 +119,7 @@ export function registerMeasurementRoutes(app: FastifyInstance, ctx: HttpContext
     const multipart = mediaType(request) === 'multipart/form-data';
     // Options from the query are checked before anything is read or queued.
     const octetOptions = multipart ? undefined : resolveOptions(fromQuery);
-    const result = await session.queue.run(async () => {
-      const cp = session.checkpoint();
+    const result = await session.transact(async () => {
       const started: MeasurementSink[] = [];
       try {
         let sink: MeasurementSink;
@@ -136,7 +135,6 @@ export function registerMeasurementRoutes(app: FastifyInstance, ctx: HttpContext
         return await sink.finish();
       } catch (e) {
         for (const s of started) s.abort();
-        session.rollback(cp);
         throw e;
       }
     });

@@ -60,7 +60,7 @@ export function registerSessionRoutes(app: FastifyInstance, ctx: HttpContext): v
     const { id } = request.params as { id: string };
     const s = ctx.sessions.get(id);
     // Wait for work already queued on the session, then delete it.
-    await s.queue.run(() => ctx.sessions.delete(id));
+    await s.read(() => ctx.sessions.delete(id));
     return reply.code(204).send();
   });
 }

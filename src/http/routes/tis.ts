@@ -34,21 +34,15 @@ export function registerTisRoutes(app: FastifyInstance, ctx: HttpContext): void 
       if (e instanceof MmioValidationError) throw new DomainError('invalid-request', e.message, { opIndex: e.index, field: e.field });
       throw e;
     }
-    return session.queue.run(() => {
-      const cp = session.checkpoint();
-      try {
-        const results = runMmioBatch(session.tis, domainOps);
-        return { results: results.map((r) => ('data' in r ? { data: b64(r.data) } : r)) };
-      } catch (e) {
-        session.rollback(cp);
-        throw e;
-      }
+    return session.transact(() => {
+      const results = runMmioBatch(session.tis, domainOps);
+      return { results: results.map((r) => ('data' in r ? { data: b64(r.data) } : r)) };
     });
   });
 
   route(app, ctx, 'getTisState', async (request) => {
     const { id } = request.params as { id: string };
     const session = ctx.sessions.get(id);
-    return session.queue.run(() => session.tis.state());
+    return session.read(() => session.tis.state());
   });
 }

@@ -14,7 +14,7 @@ export function registerTpmRoutes(app: FastifyInstance, ctx: HttpContext): void 
     const { locality = 0 } = request.query as { locality?: Locality };
     const session = ctx.sessions.get(id);
     const cmd = await readBody(request, ctx.config.maxCommandBytes, 'the TPM command');
-    const rsp = await session.queue.run(() => session.engine.execute(cmd, locality));
+    const rsp = await session.transact(() => session.engine.execute(cmd, locality));
     const rc = rsp.length >= 10 ? u32be(rsp, 6) : 0;
     return reply
       .type('application/octet-stream')
@@ -27,7 +27,7 @@ export function registerTpmRoutes(app: FastifyInstance, ctx: HttpContext): void 
     const session = ctx.sessions.get(id);
     const { logEvent = true } = request.query as { logEvent?: boolean };
     const data = await readBody(request, ctx.config.maxDrtmBytes, 'the dynamic-launch data');
-    return session.queue.run(() => {
+    return session.transact(() => {
       const { rc, logged } = dynamicLaunch(session, data, logEvent);
       return {
         logged,
@@ -42,6 +42,6 @@ export function registerTpmRoutes(app: FastifyInstance, ctx: HttpContext): void 
   route(app, ctx, 'getPcrs', async (request) => {
     const { id } = request.params as { id: string };
     const session = ctx.sessions.get(id);
-    return session.queue.run(() => pcrBanksView(session));
+    return session.read(() => pcrBanksView(session));
   });
 }
