@@ -49,8 +49,10 @@ export async function buildApp(config: Config, opts: AppOptions = {}): Promise<A
   const app = Fastify({
     logger: opts.logger ?? false,
     bodyLimit: config.maxJsonBytes,
-    // Large uploads can take a while; the measurement path streams them.
-    requestTimeout: 0,
+    // Large uploads can take a while (the measurement path streams them): a whole request may take up
+    // to REQUEST_TIMEOUT_SECONDS, and a connection on which no byte moves for IDLE_TIMEOUT_SECONDS is closed.
+    requestTimeout: config.requestTimeoutMs,
+    connectionTimeout: config.idleTimeoutMs,
     return503OnClosing: true,
     forceCloseConnections: 'idle',
   });

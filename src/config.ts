@@ -34,6 +34,17 @@ export interface Config {
   maxEventDataBytes: number;
   /** Largest JSON body. */
   maxJsonBytes: number;
+  /** Largest event data given with one measurement (400 beyond). */
+  maxMeasurementEventDataBytes: number;
+  /**
+   * Longest a request may hold a session's turn while it waits on its client (a hashing=tpm upload
+   * streams through the TPM inside the turn); past it the request is aborted with 408, nothing applied.
+   */
+  turnTimeoutMs: number;
+  /** A connection with no bytes moving for this long is closed (stalled uploads, idle keep-alive). */
+  idleTimeoutMs: number;
+  /** Longest a whole request may take to arrive (0 = no limit besides the idle timeout). */
+  requestTimeoutMs: number;
 }
 
 function intEnv(env: NodeJS.ProcessEnv, name: string, def: number, min: number, max: number): number {
@@ -63,5 +74,9 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     maxEventLogEvents: intEnv(env, 'MAX_EVENT_LOG_EVENTS', 65536, 1, 10_000_000),
     maxEventDataBytes: intEnv(env, 'MAX_EVENT_DATA_BYTES', 4 * 1024 * 1024, 0, 1024 ** 3),
     maxJsonBytes: intEnv(env, 'MAX_JSON_BYTES', 32 * 1024 * 1024, 1024, 1024 ** 3),
+    maxMeasurementEventDataBytes: intEnv(env, 'MAX_MEASUREMENT_EVENT_DATA_BYTES', 65536, 0, 16 * 1024 * 1024),
+    turnTimeoutMs: intEnv(env, 'SESSION_TURN_TIMEOUT_SECONDS', 30, 1, 3600) * 1000,
+    idleTimeoutMs: intEnv(env, 'IDLE_TIMEOUT_SECONDS', 60, 1, 3600) * 1000,
+    requestTimeoutMs: intEnv(env, 'REQUEST_TIMEOUT_SECONDS', 3600, 0, 7 * 24 * 3600) * 1000,
   };
 }

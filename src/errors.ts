@@ -15,7 +15,9 @@ export const PROBLEMS = {
   'not-found': { status: 404, title: 'No such resource' },
   'method-not-allowed': { status: 405, title: 'Method not allowed' },
   'not-acceptable': { status: 406, title: 'None of the acceptable media types can be produced' },
+  'request-timeout': { status: 408, title: 'The request did not arrive in time' },
   'locality-busy': { status: 409, title: 'Another locality holds the TPM' },
+  'session-changed': { status: 409, title: 'The session changed while the request arrived' },
   'payload-too-large': { status: 413, title: 'The request body is too large' },
   'unsupported-media-type': { status: 415, title: 'Unsupported media type' },
   'tpm-refused': { status: 422, title: 'The TPM refused the operation' },
@@ -36,8 +38,8 @@ export class DomainError extends Error {
     detail: string,
     /** Extension members added to the problem document (RFC 9457 §3.2). */
     readonly extra: Record<string, unknown> = {},
-    /** Extra response headers (e.g. Retry-After). */
-    readonly headers: Record<string, string> = {},
+    /** When the client may try again, in seconds (the HTTP layer sends it as Retry-After). */
+    readonly retryAfterSeconds?: number,
   ) {
     super(detail);
     this.name = 'DomainError';

@@ -26,6 +26,41 @@ export async function* limitedChunks(stream: AsyncIterable<Buffer>, limit: numbe
   }
 }
 
+/** The problem a transaction whose time ran out answers (the client did not send in time). */
+function timedOut(signal: AbortSignal): DomainError {
+  const reason = signal.reason as { message?: string } | undefined;
+  return new DomainError('request-timeout', `the request held the session's turn too long and was aborted; nothing was applied (${reason?.message ?? 'time limit'})`);
+}
+
+/** Settle with `p`, or reject with a 408 problem as soon as `signal` fires. */
+export function abortable<T>(p: Promise<T>, signal: AbortSignal): Promise<T> {
+  if (signal.aborted) return Promise.reject(timedOut(signal));
+  return new Promise<T>((resolve, reject) => {
+    const onAbort = (): void => reject(timedOut(signal));
+    signal.addEventListener('abort', onAbort, { once: true });
+    p.then(
+      (v) => {
+        signal.removeEventListener('abort', onAbort);
+        resolve(v);
+      },
+      (e: unknown) => {
+        signal.removeEventListener('abort', onAbort);
+        reject(e instanceof Error ? e : new Error(String(e)));
+      },
+    );
+  });
+}
+
+/** Iterate `source` until it ends or `signal` fires (then a 408 problem, even while a read is pending). */
+export async function* abortableChunks<T>(source: AsyncIterable<T>, signal: AbortSignal): AsyncGenerator<T> {
+  const it = source[Symbol.asyncIterator]();
+  for (;;) {
+    const next = await abortable(it.next(), signal);
+    if (next.done) return;
+    yield next.value;
+  }
+}
+
 /** Read a whole (small) octet-stream body. */
 export async function readBody(request: FastifyRequest, limit: number, what: string): Promise<Uint8Array> {
   const body = request.body;

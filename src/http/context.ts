@@ -6,7 +6,8 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { Config } from '../config.js';
 import type { SessionManager } from '../sessions/manager.js';
-import type { OpenApiContract } from './openapi.js';
+import type { JsonSchema, OpenApiContract } from './openapi.js';
+import { strictQuery } from './query.js';
 import { DomainError } from '../errors.js';
 
 export interface HttpContext {
@@ -30,10 +31,38 @@ export function hasBody(request: FastifyRequest): boolean {
   return (len !== undefined && len !== '0') || request.headers['transfer-encoding'] !== undefined;
 }
 
+function queryParamTypes(schema: JsonSchema | undefined): Map<string, string> {
+  const out = new Map<string, string>();
+  const props = schema?.properties;
+  if (typeof props !== 'object' || props === null) return out;
+  for (const [name, p] of Object.entries(props as Record<string, { type?: unknown }>)) if (typeof p.type === 'string') out.set(name, p.type);
+  return out;
+}
+
+/**
+ * What schema coercion would let through is refused: a parameter given twice, an integer written
+ * other than as decimal digits (` `, `0x2`, `1e0`, `2.0` would coerce), a boolean other than
+ * true/false, text that is not percent-encoded UTF-8.
+ */
+function checkQuery(url: string, types: Map<string, string>): void {
+  for (const [name, values] of strictQuery(url)) {
+    if (values.length > 1) throw new DomainError('invalid-request', `query parameter ${name} is given ${values.length} times`);
+    const v = values[0] ?? '';
+    const type = types.get(name);
+    if (type === 'integer' && !/^[0-9]{1,15}$/.test(v)) {
+      throw new DomainError('invalid-request', `query parameter ${name} must be written as decimal digits, got ${JSON.stringify(v)}`);
+    }
+    if (type === 'boolean' && v !== 'true' && v !== 'false') {
+      throw new DomainError('invalid-request', `query parameter ${name} must be true or false, got ${JSON.stringify(v)}`);
+    }
+  }
+}
+
 export function route(app: FastifyInstance, ctx: HttpContext, operationId: string, handler: Handler, opts: { bodyLimit?: number } = {}): void {
   const op = ctx.contract.operations.get(operationId);
   if (!op) throw new Error(`operation ${operationId} is not in openapi.yaml`);
   ctx.registered.add(operationId);
+  const queryTypes = queryParamTypes(op.schema.querystring);
   app.route({
     method: op.method,
     url: op.url,
@@ -41,6 +70,7 @@ export function route(app: FastifyInstance, ctx: HttpContext, operationId: strin
     ...(opts.bodyLimit !== undefined ? { bodyLimit: opts.bodyLimit } : {}),
     // The request media type must be one the contract lists for this operation.
     preValidation: async (request) => {
+      checkQuery(request.url, queryTypes);
       if (op.requestTypes.length === 0) return;
       const mt = mediaType(request);
       if (mt === undefined) {

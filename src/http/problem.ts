@@ -53,7 +53,8 @@ export function sendProblem(reply: FastifyReply, doc: ProblemDocument, headers: 
 export function errorToProblem(err: unknown, request: FastifyRequest): { doc: ProblemDocument; headers: Record<string, string> } {
   const instance = request.url;
   if (err instanceof DomainError) {
-    return { doc: problem(err.kind, err.message, instance, err.extra), headers: err.headers };
+    const headers: Record<string, string> = err.retryAfterSeconds === undefined ? {} : { 'retry-after': String(Math.max(1, Math.ceil(err.retryAfterSeconds))) };
+    return { doc: problem(err.kind, err.message, instance, err.extra), headers };
   }
   const fe = err as FastifyError;
   const kind = kindOfFastifyError(fe);

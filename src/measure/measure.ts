@@ -96,10 +96,30 @@ function refused(session: Session, rc: number, what: string): DomainError {
   });
 }
 
+/** The banks whose data digests a measurement on this session needs (what the TPM allocates now). */
+export function measurementBanks(session: Session): BankName[] {
+  return session.family === '1.2' ? ['sha1'] : session.engine.banks();
+}
+
+/**
+ * Apply a measurement whose data was already hashed: extend and log under the session's compat
+ * rules. `dataDigests` must cover `measurementBanks(session)`; `tpm` is the outcome of the TPM's
+ * own hash (hashing=tpm). Call it inside the session's transaction.
+ */
+export function applyMeasurement(session: Session, req: MeasureRequest, dataDigests: Map<BankName, Uint8Array>, size: number, tpm?: TpmHashOutcome): MeasureResult {
+  const missing = measurementBanks(session).filter((b) => !dataDigests.has(b));
+  if (missing.length > 0) {
+    throw new DomainError('session-changed', `the TPM's PCR allocation changed while the data arrived (no digest for ${missing.join(', ')}); nothing was changed, send it again`);
+  }
+  const base = { pcr: req.pcr, locality: req.locality, eventType: req.eventType, hashing: req.hashing, size, dataDigests: hexRecord(dataDigests) };
+  const result = session.family === '1.2' ? finish12(session, req, dataDigests, tpm) : finish20(session, req, dataDigests, tpm);
+  session.measurements++;
+  return { ...base, ...result, pcrValue: pcrValues(session, req.pcr) };
+}
+
 export function startMeasurement(session: Session, req: MeasureRequest): MeasurementSink {
-  const banks = session.family === '1.2' ? (['sha1'] as BankName[]) : session.engine.banks();
   // The real data hash is always computed (reported as dataDigests, used by the host path).
-  const hasher = new ParallelHasher(banks);
+  const hasher = new ParallelHasher(measurementBanks(session));
   const tpmStream: TpmHashStream | undefined = req.hashing === 'tpm' ? openTpmHashStream(session, req.locality, req.pcr) : undefined;
   let finished = false;
   return {
@@ -118,14 +138,7 @@ export function startMeasurement(session: Session, req: MeasureRequest): Measure
       if (finished) throw new Error('measurement already finished');
       finished = true;
       const dataDigests = await hasher.digests();
-      const base = { pcr: req.pcr, locality: req.locality, eventType: req.eventType, hashing: req.hashing, size: hasher.bytes, dataDigests: hexRecord(dataDigests) };
-      const outcome = tpmStream ? tpmStream.finish() : undefined;
-      const result =
-        session.family === '1.2'
-          ? finish12(session, req, dataDigests, outcome)
-          : finish20(session, req, dataDigests, outcome);
-      session.measurements++;
-      return { ...base, ...result, pcrValue: pcrValues(session, req.pcr) };
+      return applyMeasurement(session, req, dataDigests, hasher.bytes, tpmStream?.finish());
     },
   };
 }

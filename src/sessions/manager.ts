@@ -31,12 +31,11 @@ export class SessionManager {
   create(options: SessionOptions): Session {
     this.sweep();
     if (this.store.size >= this.opts.maxSessions) {
-      const retryAfter = Math.max(1, Math.ceil(this.nextExpiryMs() / 1000));
       throw new DomainError(
         'too-many-sessions',
         `the service holds its maximum of ${this.opts.maxSessions} sessions; delete one or retry later`,
         { maxSessions: this.opts.maxSessions },
-        { 'retry-after': String(retryAfter) },
+        this.nextExpiryMs() / 1000,
       );
     }
     const session = new Session(newSessionId(), options, this.now());

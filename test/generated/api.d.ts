@@ -175,6 +175,9 @@ export interface paths {
          *     HashSequenceStart/SequenceUpdate/EventSequenceComplete), the seed's early MBI path.
          *     With multipart, options may also be form fields placed before the file field `blob`.
          *     An upload that is aborted, too large or malformed extends nothing and logs nothing.
+         *     A hashing=host upload is received and hashed before it takes the session's turn, so a slow
+         *     client never holds up the session's other requests; a hashing=tpm upload holds the turn
+         *     (the data flows through the TPM) for at most SESSION_TURN_TIMEOUT_SECONDS.
          */
         post: operations["measure"];
         delete?: never;
@@ -304,7 +307,7 @@ export interface components {
     schemas: {
         Problem: {
             /** @enum {string} */
-            type: "urn:tpm-measure:problem:invalid-request" | "urn:tpm-measure:problem:invalid-option" | "urn:tpm-measure:problem:malformed-upload" | "urn:tpm-measure:problem:upload-aborted" | "urn:tpm-measure:problem:session-not-found" | "urn:tpm-measure:problem:not-found" | "urn:tpm-measure:problem:method-not-allowed" | "urn:tpm-measure:problem:not-acceptable" | "urn:tpm-measure:problem:locality-busy" | "urn:tpm-measure:problem:payload-too-large" | "urn:tpm-measure:problem:unsupported-media-type" | "urn:tpm-measure:problem:tpm-refused" | "urn:tpm-measure:problem:event-log-invalid" | "urn:tpm-measure:problem:too-many-sessions" | "urn:tpm-measure:problem:internal";
+            type: "urn:tpm-measure:problem:invalid-request" | "urn:tpm-measure:problem:invalid-option" | "urn:tpm-measure:problem:malformed-upload" | "urn:tpm-measure:problem:upload-aborted" | "urn:tpm-measure:problem:session-not-found" | "urn:tpm-measure:problem:not-found" | "urn:tpm-measure:problem:method-not-allowed" | "urn:tpm-measure:problem:not-acceptable" | "urn:tpm-measure:problem:request-timeout" | "urn:tpm-measure:problem:locality-busy" | "urn:tpm-measure:problem:session-changed" | "urn:tpm-measure:problem:payload-too-large" | "urn:tpm-measure:problem:unsupported-media-type" | "urn:tpm-measure:problem:tpm-refused" | "urn:tpm-measure:problem:event-log-invalid" | "urn:tpm-measure:problem:too-many-sessions" | "urn:tpm-measure:problem:internal";
             title: string;
             status: number;
             detail?: string;
@@ -869,7 +872,16 @@ export interface operations {
             };
             400: components["responses"]["Problem"];
             404: components["responses"]["Problem"];
-            /** @description hashing=tpm while another locality holds the TPM through the TIS (e.g. a /mmio client that never relinquished); nothing changed. */
+            /** @description A hashing=tpm upload held the session's turn longer than SESSION_TURN_TIMEOUT_SECONDS (the client stalled); nothing changed. */
+            408: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description hashing=tpm while another locality holds the TPM through the TIS (e.g. a /mmio client that never relinquished), or the TPM's PCR allocation changed while a hashing=host upload arrived; nothing changed. */
             409: {
                 headers: {
                     [name: string]: unknown;

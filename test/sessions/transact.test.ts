@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { Session, TransactionTimeout, type SessionOptions } from '../../src/sessions/session.js';
 import { tpm12Commands } from '../../src/drivers/index.js';
+import type { TxtContainerLog } from '../../src/eventlog/txt-container.js';
 
 const OPTS: SessionOptions = { family: '1.2', startup: true, logSize: 32768, compat: 'xen', banks: ['sha1'], tisProfile: 'tis-1.2' };
 
@@ -22,7 +23,7 @@ describe('Session.transact: one turn, all or nothing', () => {
     await expect(
       s.transact(() => {
         extend17(s);
-        s.log.append({ pcr: 17, type: 0x502, digest: new Uint8Array(20), data: new Uint8Array(3) });
+        (s.log as TxtContainerLog).append({ pcr: 17, type: 0x502, digest: new Uint8Array(20), data: new Uint8Array(3) });
         s.measurements++;
         throw new Error('refused');
       }),
