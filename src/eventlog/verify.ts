@@ -49,8 +49,12 @@ const BANK_ALIASES: Record<string, BankName> = { sm3: 'sm3_256' };
 /** Validate the shape of an expected-PCRs object (throws TypeError). */
 export function checkExpectedPcrs(x: unknown): ExpectedPcrs {
   if (typeof x !== 'object' || x === null || Array.isArray(x)) throw new TypeError('expected PCRs must be an object {bank: {index: hex}}');
-  for (const [bank, m] of Object.entries(x as Record<string, unknown>)) {
+  const banks = Object.entries(x as Record<string, unknown>);
+  // An empty expected set would verify nothing and still read "ok": refuse it.
+  if (banks.length === 0) throw new TypeError('the expected set is empty: nothing would be verified; give at least one {bank: {index: hex}}');
+  for (const [bank, m] of banks) {
     if (typeof m !== 'object' || m === null || Array.isArray(m)) throw new TypeError(`expected PCRs for ${bank} must be an object`);
+    if (Object.keys(m).length === 0) throw new TypeError(`expected PCRs for ${bank} name no PCR: nothing would be verified for that bank`);
     for (const [i, v] of Object.entries(m as Record<string, unknown>)) {
       if (!/^\d{1,2}$/.test(i) || Number(i) >= PCR_COUNT) throw new TypeError(`bad PCR index ${bank}:${i}`);
       if (typeof v !== 'string' || !/^[0-9a-fA-F]*$/.test(v)) throw new TypeError(`bad hex for ${bank}:${i}`);

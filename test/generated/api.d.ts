@@ -522,7 +522,7 @@ export interface components {
         } & {
             [key: string]: unknown;
         };
-        /** @description {bank: {pcrIndex: hex}} */
+        /** @description {bank: {pcrIndex: hex}}: at least one bank, each with at least one PCR (an empty set would verify nothing). */
         ExpectedPcrs: {
             [key: string]: {
                 [key: string]: string;
