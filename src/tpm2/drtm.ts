@@ -13,10 +13,9 @@
  * - Any TPM command in between ends the sequence silently (ExecuteCommand → ObjectTerminateEvent),
  *   so a later Data/End does nothing.
  */
-import { concatBytes } from '../bytes/index.js';
 import { digest, TPM_ALG } from '../hash/index.js';
 import { LIMITS } from './constants.js';
-import { newSequence, sequenceData } from './objects.js';
+import { newSequence, sequenceDigest, sequenceUpdate } from './objects.js';
 import type { Tpm2State } from './state.js';
 
 export function terminateDrtmSequence(state: Tpm2State): void {
@@ -27,7 +26,7 @@ export function terminateDrtmSequence(state: Tpm2State): void {
 
 export function hashStart(state: Tpm2State): number {
   terminateDrtmSequence(state);
-  const seq = newSequence('event', TPM_ALG.NULL, new Uint8Array(0));
+  const seq = newSequence('event', TPM_ALG.NULL, new Uint8Array(0), state.suite.algs.map((a) => a.name));
   let handle = state.objects.allocate(seq);
   if (handle === undefined) {
     const victim = state.objects.handles()[0];
@@ -43,14 +42,13 @@ export function hashStart(state: Tpm2State): number {
 export function hashData(state: Tpm2State, data: Uint8Array): number {
   if (state.drtmHandle === null) return 0;
   const seq = state.objects.get(state.drtmHandle);
-  if (seq) seq.chunks.push(data.slice());
+  if (seq) sequenceUpdate(seq, data);
   return 0;
 }
 
 export function hashEnd(state: Tpm2State): number {
   if (state.drtmHandle === null) return 0;
   const seq = state.objects.get(state.drtmHandle);
-  const data = seq ? sequenceData(seq) : concatBytes();
   let pcr: number = LIMITS.HCRTM_PCR;
   if (state.started) {
     state.pcrs.resetDynamics();
@@ -59,7 +57,7 @@ export function hashEnd(state: Tpm2State): number {
     state.drtmPreStartup = true;
   }
   for (const alg of state.suite.algs) {
-    state.pcrs.drtm(pcr, alg, digest(alg, data), state.started);
+    state.pcrs.drtm(pcr, alg, seq ? sequenceDigest(seq, alg.name) : digest(alg, new Uint8Array(0)), state.started);
   }
   state.objects.flush(state.drtmHandle);
   state.drtmHandle = null;

@@ -3,10 +3,12 @@
  * §17.3–17.6; libtpms 0.9.2 `Object.c`; facts §3.5). MAX_LOADED_OBJECTS = 3 slots; the handle
  * of slot i is TRANSIENT_FIRST + i, so the lowest free slot gives 0x80000000, 0x80000001, ...
  *
- * A sequence keeps the bytes it was fed rather than a live hash context, so the whole TPM
- * state can be snapshotted as plain data; digests are computed when the sequence completes.
+ * A sequence keeps the midstate of each hash it runs (a small byte string, src/hash/resumable.ts),
+ * not the data: the TPM's state stays plain data of a fixed size however much a sequence was fed.
  */
-import { bytesEqual, concatBytes } from '../bytes/index.js';
+import { bytesEqual } from '../bytes/index.js';
+import type { BankName } from '../hash/index.js';
+import { finalDigest, initialState, updateState } from '../hash/resumable.js';
 import { LIMITS } from './constants.js';
 
 export interface SequenceObject {
@@ -16,19 +18,27 @@ export interface SequenceObject {
   hashAlg: number;
   /** authValue with trailing zeros removed. */
   auth: Uint8Array;
-  chunks: Uint8Array[];
+  /** Midstate per algorithm hashed: the one of a hash sequence, every implemented one for an event sequence. */
+  states: Map<BankName, Uint8Array>;
   /** libtpms attributes.firstBlock / ticketSafe (hash-check ticket eligibility). */
   firstBlock: boolean;
   ticketSafe: boolean;
 }
 
-export function newSequence(kind: SequenceObject['kind'], hashAlg: number, auth: Uint8Array): SequenceObject {
-  return { kind, hashAlg, auth: stripTrailingZeros(auth), chunks: [], firstBlock: false, ticketSafe: false };
+export function newSequence(kind: SequenceObject['kind'], hashAlg: number, auth: Uint8Array, banks: readonly BankName[]): SequenceObject {
+  return { kind, hashAlg, auth: stripTrailingZeros(auth), states: new Map(banks.map((b) => [b, initialState(b)])), firstBlock: false, ticketSafe: false };
 }
 
-export function sequenceData(s: SequenceObject): Uint8Array {
-  if (s.chunks.length !== 1) s.chunks = [concatBytes(...s.chunks)];
-  return s.chunks[0] ?? new Uint8Array(0);
+/** Feed `data` to every hash of the sequence. */
+export function sequenceUpdate(s: SequenceObject, data: Uint8Array): void {
+  for (const [bank, state] of s.states) s.states.set(bank, updateState(bank, state, data));
+}
+
+/** The digest of everything the sequence was fed, in `bank`. */
+export function sequenceDigest(s: SequenceObject, bank: BankName): Uint8Array {
+  const state = s.states.get(bank);
+  if (!state) throw new Error(`engine bug: the sequence does not hash ${bank}`);
+  return finalDigest(bank, state);
 }
 
 /** MemoryRemoveTrailingZeros: passwords compare without trailing zero bytes. */

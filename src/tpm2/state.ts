@@ -8,6 +8,7 @@ import { fromHex, toHex } from '../bytes/index.js';
 import { algByName, HASH_ALGS, type BankName, type HashAlg } from '../hash/index.js';
 import { LIMITS, SU_NONE_VALUE, TPM_SU } from './constants.js';
 import { ObjectSlots, type SequenceObject } from './objects.js';
+import { finalDigest } from '../hash/resumable.js';
 import { PcrStore } from './pcr.js';
 import { hashSuite, type HashSuite } from './structures.js';
 
@@ -82,12 +83,15 @@ interface SeqSnap {
   kind: 'hash' | 'event';
   hashAlg: number;
   auth: string;
-  data: string;
+  /** Midstate per algorithm (hash-wasm save() bytes), hex. */
+  states: Partial<Record<BankName, string>>;
   firstBlock: boolean;
   ticketSafe: boolean;
 }
+/** Version 2: sequences keep midstates (version 1 kept the data they were fed). */
+export const TPM2_SNAPSHOT_VERSION = 2;
 export interface Tpm2Snapshot {
-  version: 1;
+  version: typeof TPM2_SNAPSHOT_VERSION;
   algs: BankName[];
   allocation: string[];
   nvAllocation: string[];
@@ -108,12 +112,14 @@ export interface Tpm2Snapshot {
 
 function seqSnap(s: SequenceObject | null): SeqSnap | null {
   if (!s) return null;
-  return { kind: s.kind, hashAlg: s.hashAlg, auth: toHex(s.auth), data: s.chunks.map(toHex).join(''), firstBlock: s.firstBlock, ticketSafe: s.ticketSafe };
+  const states: Partial<Record<BankName, string>> = {};
+  for (const [bank, st] of s.states) states[bank] = toHex(st);
+  return { kind: s.kind, hashAlg: s.hashAlg, auth: toHex(s.auth), states, firstBlock: s.firstBlock, ticketSafe: s.ticketSafe };
 }
 
 export function snapshotState(s: Tpm2State): Tpm2Snapshot {
   return {
-    version: 1,
+    version: TPM2_SNAPSHOT_VERSION,
     algs: s.suite.algs.map((a) => a.name),
     allocation: s.pcrs.allocation.map(toHex),
     nvAllocation: s.nvAllocation.map(toHex),
@@ -134,11 +140,28 @@ export function snapshotState(s: Tpm2State): Tpm2Snapshot {
 }
 
 function isSnapshot(v: unknown): v is Tpm2Snapshot {
-  return typeof v === 'object' && v !== null && (v as { version?: unknown }).version === 1 && Array.isArray((v as { algs?: unknown }).algs);
+  return typeof v === 'object' && v !== null && (v as { version?: unknown }).version === TPM2_SNAPSHOT_VERSION && Array.isArray((v as { algs?: unknown }).algs);
+}
+
+function restoreStates(states: unknown): Map<BankName, Uint8Array> {
+  if (typeof states !== 'object' || states === null) throw new TypeError('snapshot sequence has no states');
+  const out = new Map<BankName, Uint8Array>();
+  for (const [name, hex] of Object.entries(states as Record<string, unknown>)) {
+    const a = algByName(name);
+    if (!a || typeof hex !== 'string') throw new TypeError(`snapshot sequence names unknown hash ${name}`);
+    const state = fromHex(hex);
+    try {
+      finalDigest(a.name, state);
+    } catch {
+      throw new TypeError(`snapshot sequence holds a malformed ${name} state`);
+    }
+    out.set(a.name, state);
+  }
+  return out;
 }
 
 export function restoreState(v: unknown): Tpm2State {
-  if (!isSnapshot(v)) throw new TypeError('not a TPM 2.0 engine snapshot (version 1)');
+  if (!isSnapshot(v)) throw new TypeError(`not a TPM 2.0 engine snapshot (version ${TPM2_SNAPSHOT_VERSION})`);
   const algs = v.algs.map((n) => {
     const a = algByName(n);
     if (!a) throw new TypeError(`snapshot names unknown hash ${n}`);
@@ -148,7 +171,7 @@ export function restoreState(v: unknown): Tpm2State {
   const pcrs = new PcrStore(suite, v.allocation.map(fromHex), v.pcrCounter, v.pcrValues.map((bank) => bank.map(fromHex)));
   const objects = new ObjectSlots(
     v.objects.map((o) =>
-      o ? { kind: o.kind, hashAlg: o.hashAlg, auth: fromHex(o.auth), chunks: [fromHex(o.data)], firstBlock: o.firstBlock, ticketSafe: o.ticketSafe } : null,
+      o ? { kind: o.kind, hashAlg: o.hashAlg, auth: fromHex(o.auth), states: restoreStates(o.states), firstBlock: o.firstBlock, ticketSafe: o.ticketSafe } : null,
     ),
   );
   return {

@@ -3,11 +3,11 @@
  * libtpms 0.9.2 `HashCommands.c`: TPM2_HashSequenceStart, TPM2_SequenceUpdate,
  * TPM2_SequenceComplete, TPM2_EventSequenceComplete.
  */
-import { digest, TPM_ALG } from '../../hash/index.js';
+import { TPM_ALG } from '../../hash/index.js';
 import type { CommandDef } from '../command.js';
 import { TPM_CC, TPM_RH, TPM_ST } from '../constants.js';
 import { fault } from '../marshal.js';
-import { newSequence, sequenceData, type SequenceObject } from '../objects.js';
+import { newSequence, sequenceDigest, sequenceUpdate, type SequenceObject } from '../objects.js';
 import { RC_1, RC_H, TPM_RC } from '../rc.js';
 import { decodeAlgHash, decodeRhHierarchy, decodeTpm2bDigest, decodeTpm2bMaxBuffer, encodeDigestValues } from '../structures.js';
 import { hashCheckTicket, ticketIsSafe } from './ticket.js';
@@ -31,7 +31,8 @@ export const HashSequenceStart: CommandDef = {
     const hashAlg = p.next((r) => decodeAlgHash(r, state.suite, true));
     return (ctx) => {
       const kind = hashAlg === TPM_ALG.NULL ? 'event' : 'hash';
-      const handle = ctx.state.objects.allocate(newSequence(kind, hashAlg, auth));
+      const algs = kind === 'event' ? ctx.state.suite.algs : ctx.state.suite.algs.filter((a) => a.algId === hashAlg);
+      const handle = ctx.state.objects.allocate(newSequence(kind, hashAlg, auth, algs.map((a) => a.name)));
       if (handle === undefined) fault(TPM_RC.OBJECT_MEMORY);
       return { handle };
     };
@@ -53,7 +54,7 @@ export const SequenceUpdate: CommandDef = {
         seq.firstBlock = true;
         if (ticketIsSafe(buffer)) seq.ticketSafe = true;
       }
-      seq.chunks.push(buffer);
+      sequenceUpdate(seq, buffer);
       return {};
     };
   },
@@ -77,8 +78,8 @@ export const SequenceComplete: CommandDef = {
       if (seq.kind !== 'hash') fault(TPM_RC.MODE + RC_H + RC_1);
       const alg = ctx.state.suite.byId(seq.hashAlg);
       if (!alg) throw new Error('engine bug: hash sequence with an unimplemented algorithm');
-      seq.chunks.push(buffer);
-      const result = digest(alg, sequenceData(seq));
+      sequenceUpdate(seq, buffer);
+      const result = sequenceDigest(seq, alg.name);
       if (!seq.firstBlock && ticketIsSafe(buffer)) seq.ticketSafe = true;
       ctx.state.objects.flush(handle);
       const safe = hierarchy !== TPM_RH.NULL && seq.ticketSafe;
@@ -110,10 +111,9 @@ export const EventSequenceComplete: CommandDef = {
       const seq = sequenceAt(handle, (h) => ctx.state.objects.get(h));
       if (seq.kind !== 'event') fault(TPM_RC.MODE + RC_H + 2 * RC_1);
       if (pcr !== TPM_RH.NULL) checkExtend(ctx, pcr);
-      seq.chunks.push(buffer);
-      const data = sequenceData(seq);
+      sequenceUpdate(seq, buffer);
       const results = ctx.state.suite.algs.map((alg) => {
-        const d = digest(alg, data);
+        const d = sequenceDigest(seq, alg.name);
         if (pcr !== TPM_RH.NULL) ctx.state.pcrs.extend(pcr, alg, d);
         return { hashAlg: alg.algId, digest: d };
       });
