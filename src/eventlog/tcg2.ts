@@ -112,6 +112,19 @@ export function encodePcrEvent2(
   return w.u32(data.length).bytes(data).finish();
 }
 
+interface Tcg2DigestUndo {
+  index: number;
+  pos: number;
+  digest: Uint8Array;
+}
+
+/** What `mark()` returns and `rollbackTo()` takes. */
+export interface Tcg2LogMark {
+  used: number;
+  count: number;
+  undo: Tcg2DigestUndo[];
+}
+
 export class Tcg2Log {
   readonly size: number;
   readonly banks: readonly AlgorithmSize[];
@@ -124,6 +137,7 @@ export class Tcg2Log {
   private readonly chunks: Uint8Array[] = [];
   private used = 0;
   private readonly list: Tcg2WrittenEvent[] = [];
+  private undo: Tcg2DigestUndo[] | undefined;
 
   constructor(opts: Tcg2LogOptions) {
     const size = opts.size ?? TCG2_DEFAULT_SIZE;
@@ -214,10 +228,38 @@ export class Tcg2Log {
     const slot = e.digests[pos];
     if (!alg || !slot) throw new RangeError(`bank ${String(bank)} is not in the header`);
     if (digest.length !== alg.digestSize) throw new RangeError(`digest must be ${alg.digestSize} bytes`);
+    this.undo?.push({ index, pos, digest: slot.digest });
+    this.writeDigest(index, pos, digest);
+  }
+
+  private writeDigest(index: number, pos: number, digest: Uint8Array): void {
+    const chunk = this.chunks[index + 1];
+    const slot = this.list[index]?.digests[pos];
+    if (!chunk || !slot) return;
     let off = 12;
     for (let i = 0; i < pos; i++) off += 2 + (this.banks[i]?.digestSize ?? 0);
     chunk.set(digest, off + 2);
     slot.digest = digest.slice();
+  }
+
+  /** A point to come back to: everything appended or overwritten after it can be undone. */
+  mark(): Tcg2LogMark {
+    this.undo = [];
+    return { used: this.used, count: this.list.length, undo: this.undo };
+  }
+
+  /** Keep everything since the last mark (stop recording what would undo it). */
+  release(): void {
+    this.undo = undefined;
+  }
+
+  /** Undo everything since `m` (the records appended, digests overwritten), in O(what changed). */
+  rollbackTo(m: Tcg2LogMark): void {
+    for (const u of m.undo.reverse()) this.writeDigest(u.index, u.pos, u.digest);
+    this.used = m.used;
+    this.list.length = m.count;
+    this.chunks.length = m.count + 1;
+    this.undo = undefined;
   }
 
   events(): Tcg2WrittenEvent[] {

@@ -81,14 +81,31 @@ function checkU32(name: string, v: number): void {
   if (!Number.isInteger(v) || v < 0 || v > 0xffffffff) throw new RangeError(`${name} must be a u32, got ${v}`);
 }
 
+/** Bytes a container holds before it first grows (it grows by doubling, never beyond its size). */
+const INITIAL_CAPACITY = 4096;
+
+interface DigestUndo {
+  index: number;
+  digest: Uint8Array;
+}
+
+/** What `mark()` returns and `rollbackTo()` takes. */
+export interface LogMark {
+  next: number;
+  count: number;
+  undo: DigestUndo[];
+}
+
 export class TxtContainerLog {
   /** SLRT log size = bytes available to the writer = length of bytes(). */
   readonly size: number;
   /** Value of the ContainerSize header field. */
   readonly containerSize: number;
-  private readonly buf: Uint8Array;
+  /** The bytes written so far; grows on demand up to `size` (reads past it are zero). */
+  private buf: Uint8Array;
   private next: number = TXT_CONTAINER.HEADER_SIZE;
   private readonly list: TxtEvent[] = [];
+  private undo: DigestUndo[] | undefined;
 
   constructor(opts: { size?: number; containerSize?: number } = {}) {
     const size = opts.size ?? TXT_CONTAINER.DEFAULT_SIZE;
@@ -99,7 +116,7 @@ export class TxtContainerLog {
     checkU32('containerSize', containerSize);
     this.size = size;
     this.containerSize = containerSize;
-    this.buf = new Uint8Array(size);
+    this.buf = new Uint8Array(Math.min(size, INITIAL_CAPACITY));
     this.buf.set(SIGNATURE_BYTES, TXT_CONTAINER.OFF_SIGNATURE);
     this.buf[TXT_CONTAINER.OFF_CONTAINER_VER_MAJOR] = TXT_CONTAINER.CONTAINER_VER_MAJOR;
     this.buf[TXT_CONTAINER.OFF_CONTAINER_VER_MINOR] = TXT_CONTAINER.CONTAINER_VER_MINOR;
@@ -129,6 +146,7 @@ export class TxtContainerLog {
     }
     if (!this.fits(ev.data.length)) return null;
     const offset = this.next;
+    this.reserve(offset + TPM12_PCR_EVENT.HEADER_SIZE + ev.data.length);
     const b = this.buf;
     putU32le(b, offset + TPM12_PCR_EVENT.OFF_PCR_INDEX, ev.pcr);
     putU32le(b, offset + TPM12_PCR_EVENT.OFF_TYPE, ev.type);
@@ -142,6 +160,37 @@ export class TxtContainerLog {
     return { index, offset };
   }
 
+  /** Grow the buffer (doubling, at most `size`) so that `end` bytes fit. */
+  private reserve(end: number): void {
+    if (end <= this.buf.length) return;
+    let cap = this.buf.length;
+    while (cap < end) cap *= 2;
+    const grown = new Uint8Array(Math.min(this.size, cap));
+    grown.set(this.buf.subarray(0, this.next));
+    this.buf = grown;
+  }
+
+  /** A point to come back to: everything appended or overwritten after it can be undone. */
+  mark(): LogMark {
+    this.undo = [];
+    return { next: this.next, count: this.list.length, undo: this.undo };
+  }
+
+  /** Keep everything since the last mark (stop recording what would undo it). */
+  release(): void {
+    this.undo = undefined;
+  }
+
+  /** Undo everything since `m` (the events appended, digests overwritten), in O(what changed). */
+  rollbackTo(m: LogMark): void {
+    for (const u of m.undo.reverse()) this.writeDigest(u.index, u.digest);
+    this.buf.fill(0, m.next, this.next);
+    this.next = m.next;
+    putU32le(this.buf, TXT_CONTAINER.OFF_NEXT_EVENT_OFFSET, this.next);
+    this.list.length = m.count;
+    this.undo = undefined;
+  }
+
   /**
    * Overwrite the Digest of an event already written (Xen fills it after appending: the TPM's
    * hashValue on the early path, facts §6(a) step 5).
@@ -150,6 +199,13 @@ export class TxtContainerLog {
     const e = this.list[index];
     if (!e) throw new RangeError(`no event ${index}`);
     if (digest.length !== TPM12_PCR_EVENT.DIGEST_SIZE) throw new RangeError(`digest must be ${TPM12_PCR_EVENT.DIGEST_SIZE} bytes`);
+    this.undo?.push({ index, digest: e.digest });
+    this.writeDigest(index, digest);
+  }
+
+  private writeDigest(index: number, digest: Uint8Array): void {
+    const e = this.list[index];
+    if (!e) return;
     e.digest = digest.slice();
     this.buf.set(digest, e.offset + TPM12_PCR_EVENT.OFF_DIGEST);
   }
@@ -161,7 +217,9 @@ export class TxtContainerLog {
 
   /** The whole container buffer (`size` bytes, unused space zero), as the seed's memory holds it. */
   bytes(): Uint8Array {
-    return this.buf.slice();
+    const out = new Uint8Array(this.size);
+    out.set(this.buf.subarray(0, this.next));
+    return out;
   }
 
   /** Only the bytes in use: header + events, up to NextEventOffset. */

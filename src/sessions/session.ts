@@ -130,18 +130,41 @@ export class Session {
    */
   transact<T>(fn: (signal: AbortSignal) => Promise<T> | T, opts: TransactOptions = {}): Promise<T> {
     return this.queue.run(async () => {
-      const cp = this.checkpoint();
+      const undo = this.mark();
       const ac = new AbortController();
       const timer = opts.timeoutMs === undefined ? undefined : setTimeout(() => ac.abort(new TransactionTimeout(opts.timeoutMs ?? 0)), opts.timeoutMs);
       try {
-        return await fn(ac.signal);
+        const result = await fn(ac.signal);
+        this.log.release();
+        return result;
       } catch (e) {
-        this.rollback(cp);
+        undo();
         throw e;
       } finally {
         if (timer) clearTimeout(timer);
       }
     });
+  }
+
+  /**
+   * A point to come back to, costing the same however long the session's history: the TPM and TIS
+   * states are small fixed-size data (sequences keep hash midstates), and the log only remembers
+   * where it ended. Returns the function that puts everything back.
+   */
+  private mark(): () => void {
+    const engine = this.engine.snapshot();
+    const tis = this.tis.snapshot();
+    const { logFull, measurements, log } = this;
+    const undoLog = log instanceof TxtContainerLog ? ((m) => () => log.rollbackTo(m))(log.mark()) : ((m) => () => log.rollbackTo(m))(log.mark());
+    return () => {
+      this.engine = restoreEngine(this.options.family, engine);
+      this.tis = this.newTis();
+      this.tis.restore(tis);
+      this.log = log;
+      undoLog();
+      this.logFull = logFull;
+      this.measurements = measurements;
+    };
   }
 
   /** Read-only work in the session's turn (nothing to roll back). */
