@@ -60,6 +60,17 @@ describe('routes ↔ openapi.yaml', () => {
   });
 });
 
+describe('security ↔ openapi.yaml', () => {
+  it('every /v1 operation takes the bearer API key (or none, on a service without keys); the others are open', () => {
+    const doc = contract.document as { paths: Record<string, Record<string, { security?: unknown }>>; components: { securitySchemes?: Record<string, unknown> } };
+    expect(doc.components.securitySchemes?.bearerAuth).toMatchObject({ type: 'http', scheme: 'bearer' });
+    for (const op of contract.operations.values()) {
+      const security = doc.paths[op.path]?.[op.method.toLowerCase()]?.security;
+      expect(security, `${op.method} ${op.path}`).toEqual(op.path.startsWith('/v1/') ? [{ bearerAuth: [] }, {}] : []);
+    }
+  });
+});
+
 describe('problem types ↔ openapi.yaml', () => {
   it('the error registry and the Problem.type enum list exactly the same types', () => {
     const doc = contract.document as { components: { schemas: { Problem: { properties: { type: { enum: string[] } } } } } };
