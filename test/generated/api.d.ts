@@ -312,7 +312,7 @@ export interface components {
             status: number;
             detail?: string;
             instance?: string;
-            /** @description The TPM return code */
+            /** @description The TPM return code, when the TPM refused. */
             tpmReturnCode?: number;
             tpmReturnCodeName?: string;
             /** @description Byte offset of a parse error in an event log. */
@@ -1048,7 +1048,7 @@ export interface operations {
         requestBody: {
             content: {
                 "application/json": {
-                    /** @description The binary log */
+                    /** @description The binary log, base64. */
                     log: string;
                     pcrs: components["schemas"]["ExpectedPcrs"];
                     /** @enum {string} */
