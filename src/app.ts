@@ -11,6 +11,7 @@ import { loadContract } from './http/openapi.js';
 import { SessionManager } from './sessions/manager.js';
 import { InMemorySessionStore, type SessionStore } from './sessions/store.js';
 import { errorToProblem, problem, sendProblem } from './http/problem.js';
+import { clientErrorHandler, frameworkErrorHandler, installTimeouts, methodsFor } from './http/edge.js';
 import type { HttpContext } from './http/context.js';
 import { registerSessionRoutes } from './http/routes/sessions.js';
 import { registerTpmRoutes } from './http/routes/tpm.js';
@@ -52,9 +53,12 @@ export async function buildApp(config: Config, opts: AppOptions = {}): Promise<A
     // Large uploads can take a while (the measurement path streams them): a whole request may take up
     // to REQUEST_TIMEOUT_SECONDS, and a connection on which no byte moves for IDLE_TIMEOUT_SECONDS is closed.
     requestTimeout: config.requestTimeoutMs,
-    connectionTimeout: config.idleTimeoutMs,
     return503OnClosing: true,
     forceCloseConnections: 'idle',
+    // How often Node looks for requests past requestTimeout (its default, 30 s, would let a 1 s limit run 30 s).
+    http: { connectionsCheckingInterval: Math.max(250, Math.min(5000, Math.floor(config.requestTimeoutMs / 4) || 5000)) },
+    clientErrorHandler,
+    frameworkErrors: frameworkErrorHandler,
   });
 
   // JSON bodies are validated without type coercion; path and query parameters with it.
@@ -80,10 +84,17 @@ export async function buildApp(config: Config, opts: AppOptions = {}): Promise<A
     else request.log.info({ type: doc.type, detail: doc.detail }, 'request refused');
     return sendProblem(reply, doc, headers);
   });
-  app.setNotFoundHandler((request, reply) =>
-    sendProblem(reply, problem('not-found', `no route for ${request.method} ${request.url.split('?')[0]}`, request.url)),
-  );
+  const allowed = methodsFor(contract);
+  app.setNotFoundHandler((request, reply) => {
+    const path = request.url.split('?')[0] ?? '';
+    const methods = allowed(path);
+    if (methods.length > 0) {
+      return sendProblem(reply, problem('method-not-allowed', `${path} does not take ${request.method}; it takes ${methods.join(', ')}`, request.url), { allow: methods.join(', ') });
+    }
+    return sendProblem(reply, problem('not-found', `no route for ${request.method} ${path}`, request.url));
+  });
 
+  installTimeouts(app, config.idleTimeoutMs, config.requestTimeoutMs);
   registerMetaRoutes(app, ctx);
   registerSessionRoutes(app, ctx);
   registerTpmRoutes(app, ctx);

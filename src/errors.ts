@@ -19,10 +19,12 @@ export const PROBLEMS = {
   'locality-busy': { status: 409, title: 'Another locality holds the TPM' },
   'session-changed': { status: 409, title: 'The session changed while the request arrived' },
   'payload-too-large': { status: 413, title: 'The request body is too large' },
+  'uri-too-long': { status: 414, title: 'The request URI is too long' },
   'unsupported-media-type': { status: 415, title: 'Unsupported media type' },
   'tpm-refused': { status: 422, title: 'The TPM refused the operation' },
   'event-log-invalid': { status: 422, title: 'The event log cannot be parsed' },
   'too-many-sessions': { status: 429, title: 'Too many sessions' },
+  'header-too-large': { status: 431, title: 'The request header fields are too large' },
   'internal': { status: 500, title: 'Internal error' },
 } as const;
 
