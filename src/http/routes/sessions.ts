@@ -31,8 +31,9 @@ export function registerSessionRoutes(app: FastifyInstance, ctx: HttpContext): v
     }
     const profile = body.tisProfile ?? defaultProfile(family);
     if (!PROFILES_FOR_FAMILY[family].includes(profile)) {
-      // Xen's family detection (facts §1.14) reads interfaceVersion: the profile must announce this family.
-      throw new DomainError('invalid-option', `a TPM ${family} sits behind ${PROFILES_FOR_FAMILY[family].join(' or ')}; ${profile} would make drivers detect the other family (facts §1.5, §1.14)`);
+      // Xen's family detection reads interfaceVersion: the profile must announce this family
+      // (docs/tpm-quirks.md#family-detection).
+      throw new DomainError('invalid-option', `a TPM ${family} sits behind ${PROFILES_FOR_FAMILY[family].join(' or ')}; ${profile} would make drivers detect the other family (see docs/tpm-quirks.md#family-detection)`);
     }
     if (family === '1.2' && body.banks && (body.banks.length !== 1 || body.banks[0] !== 'sha1')) {
       throw new DomainError('invalid-option', 'a TPM 1.2 has exactly one PCR bank, sha1; `banks` applies to TPM 2.0 sessions');
