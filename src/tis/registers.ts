@@ -145,7 +145,7 @@ export const TIS_DEFAULT_DID = 0x0001;
 export const TIS_DEFAULT_VID = 0x1014;
 export const TIS_DEFAULT_DID_VID = ((TIS_DEFAULT_DID << 16) | TIS_DEFAULT_VID) >>> 0;
 export const TIS_DEFAULT_RID = 0x01;
-/** QEMU's ISA TPM IRQ (`TPM_TIS_IRQ`), returned by INT_VECTOR; writes are ignored ("hard wired"). [I] */
+/** QEMU's ISA TPM IRQ (`TPM_TIS_IRQ`), returned by INT_VECTOR; writes are ignored ("hard wired", `tpm_tis_mmio_write`). */
 export const TIS_DEFAULT_IRQ = 5;
 /** QEMU caps the shared command/response buffer at 4096 bytes (`TPM_TIS_BUFFER_MAX`). */
 export const TIS_BUFFER_MAX = 4096;
