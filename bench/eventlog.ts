@@ -1,5 +1,5 @@
 /**
- * Row 6: event-log replay. All vectors (/work/shared/vectors/eventlogs/*.bin) parsed and replayed
+ * Row 6: event-log replay. All vectors (test/fixtures/eventlogs/*.bin) parsed and replayed
  * in-process (parseEventLog + replayEventLog) per pass, against `tpm2_eventlog <file>` spawned once
  * per file per pass. Spawn cost is measured separately (`true` per file, one `node -e 0`) so the
  * text can say how much of the peer's time is process start-up.
@@ -8,10 +8,11 @@ import { spawn, spawnSync } from 'node:child_process';
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseEventLog, replayEventLog } from '../src/eventlog/index.js';
+import { EVENTLOG_FIXTURE_DIR } from '../test/fixtures/eventlogs/index.js';
 import { judge, type Row } from './lib/report.js';
 import { figure, interleaved, median, pairedRatio, timeMs } from './lib/stats.js';
 
-export const VECTOR_DIR = process.env.BENCH_EVENTLOG_DIR ?? '/work/shared/vectors/eventlogs';
+export const VECTOR_DIR = process.env.BENCH_EVENTLOG_DIR ?? EVENTLOG_FIXTURE_DIR;
 
 export function tpm2EventlogVersion(): string | null {
   const r = spawnSync('tpm2_eventlog', ['--version'], { encoding: 'utf8' });

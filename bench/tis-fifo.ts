@@ -1,5 +1,5 @@
 /**
- * TIS FIFO benchmark: the seed driver's early TPM 1.2 hash path (facts §1.12, §2.5: byte-wide
+ * TIS FIFO benchmark: the seed driver's early TPM 1.2 hash path (docs/tpm-quirks.md#seed-fifo-driver: byte-wide
  * register accesses, over-reading receive loop) in-process, against the same SHA1Start /
  * SHA1Update(1024) / SHA1CompleteExtend commands sent straight to `engine.execute`, plus the
  * careful driver's stream (maxNumBytes chunks, 4-byte FIFO accesses). Bounded: at most
@@ -44,7 +44,7 @@ function measure(run: () => void, maxIterations: number, budgetMs: number): { se
   return { seconds: elapsed / 1000, iterations };
 }
 
-/** The seed's command sequence (facts §2.5 chunking) sent straight to the engine. */
+/** The seed's command sequence (docs/tpm-quirks.md#seed-chunking) sent straight to the engine. */
 function directSeedPath(engine: ReturnType<typeof createTpm12>, data: Uint8Array): void {
   engine.execute(tpm12Commands.sha1Start12(), 2);
   let off = 0;

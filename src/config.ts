@@ -22,7 +22,7 @@ export interface Config {
   maxCommandBytes: number;
   /** Largest /drtm body in bytes. */
   maxDrtmBytes: number;
-  /** Default event-log size (GRUB allocates 8 pages = 32768 bytes, facts §6(a)). */
+  /** Default event-log size (TrenchBoot GRUB allocates 8 pages = 32768 bytes, `txt.c`). */
   defaultLogSize: number;
   /** Largest event-log size a session may ask for. */
   maxLogSize: number;

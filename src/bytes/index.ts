@@ -1,7 +1,7 @@
 /**
  * The only code that reads and writes integers. Byte order is always in the name:
- * TPM commands and responses are big-endian (facts §2.1, §3.1); event logs, the TXT heap
- * and the SLRT are little-endian (facts §6).
+ * TPM commands and responses are big-endian (TPM Main 1.2 and TPM 2.0 Library: network byte
+ * order); event logs, the TXT heap and the SLRT are little-endian (TCG PC Client PFP, x86 native).
  */
 
 export function u16be(b: Uint8Array, off: number): number {
@@ -98,7 +98,7 @@ abstract class ByteWriter {
   }
 }
 
-/** Big-endian writer used to build TPM commands and responses (facts §2.1, §3.1). */
+/** Big-endian writer used to build TPM commands and responses. */
 export class BeWriter extends ByteWriter {
   constructor(initial = 64) {
     super(initial, putU16be, putU32be);
@@ -109,7 +109,7 @@ export class BeWriter extends ByteWriter {
   }
 }
 
-/** Little-endian writer used to build event-log records (facts §6). */
+/** Little-endian writer used to build event-log records. */
 export class LeWriter extends ByteWriter {
   constructor(initial = 64) {
     super(initial, putU16le, putU32le);

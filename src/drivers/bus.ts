@@ -16,7 +16,7 @@ export interface TisBus {
   writeBytes?(offset: number, data: Uint8Array, size?: 1 | 2 | 4): void;
 }
 
-/** Offset of `register` in the window of `locality` (seed `TPM_LOC_REG`, facts §1.1). */
+/** Offset of `register` in the window of `locality` (Xen slaunch patch `TPM_LOC_REG`; QEMU `TPM_TIS_LOCALITY_SHIFT`). */
 export function locReg(locality: Locality, register: number): number {
   return (locality << TIS_LOCALITY_SHIFT) + register;
 }
@@ -42,5 +42,6 @@ export class TisProtocolError extends Error {
   }
 }
 
-/** Driver-side return code for "no TPM answer" (the later Xen series' TPM_INTERNAL_ERROR, facts §3.2). */
+/** Driver-side return code for "no TPM answer" (the later Xen series' TPM_INTERNAL_ERROR:
+ * real response codes fit in 12 bits, TPM 2.0 Part 2 §6.6). */
 export const DRIVER_INTERNAL_ERROR = 0xffffffff;

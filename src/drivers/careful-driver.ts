@@ -1,5 +1,6 @@
 /**
- * A careful FIFO driver (what the 2026 TrenchBoot tree and Linux `tpm_tis_core` do, facts §1.12):
+ * A careful FIFO driver (what the 2026 TrenchBoot tree and Linux `tpm_tis_core` do;
+ * contrast docs/tpm-quirks.md#seed-fifo-driver):
  * request use → commandReady → write in burstCount-sized pieces checking Expect → tpmGo → wait
  * for stsValid|dataAvail → read the header, then exactly paramSize bytes in bursts → check that
  * dataAvail dropped → commandReady → relinquish. Every wait is bounded. Interface failures throw
@@ -17,7 +18,7 @@ export interface CarefulDriverOptions {
   wideFifo?: boolean;
 }
 
-/** Command/response header: tag u16, size u32, code u32 (facts §2.1, §3.1). */
+/** Command/response header: tag u16, size u32, code u32 (TPM Main 1.2 and TPM 2.0 Part 3 command headers). */
 const HEADER_SIZE = 10;
 const STS_VALID_DATA = TIS_STS.VALID | TIS_STS.DATA_AVAIL;
 

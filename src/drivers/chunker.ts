@@ -1,7 +1,7 @@
 /**
  * Streaming chunker for TPM-side hashing: holds at most one chunk, emits full chunks only when more
  * data follows (the last 0..64 bytes must go to the completing command), and at the end splits
- * what is left the way Xen does (facts §2.5): updates of whole 64-byte blocks while more than 64
+ * what is left the way Xen does (docs/tpm-quirks.md#seed-chunking): updates of whole 64-byte blocks while more than 64
  * bytes remain, then the tail.
  */
 import { SHA1_BLOCK, TPM12_SHA1_COMPLETE_MAX } from './tpm12-commands.js';

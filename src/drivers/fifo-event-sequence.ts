@@ -1,8 +1,9 @@
 /**
- * `hashing=tpm` for TPM 2.0 through the FIFO, as the Xen early path does it (facts §3.7):
+ * `hashing=tpm` for TPM 2.0 through the FIFO, as the Xen early path does it (Xen slaunch v1 12/21):
  * HashSequenceStart(TPM_ALG_NULL) → SequenceUpdate (≤ 1024 bytes, one PW session) →
  * EventSequenceComplete(pcr, two PW sessions) with the last 0..64 bytes. The TPM extends every
- * allocated bank and returns one digest per implemented algorithm (facts §3.5). On a TPM error
+ * allocated bank and returns one digest per implemented algorithm (ms-tpm-20-ref
+ * `EventSequenceComplete.c`). On a TPM error
  * after the sequence was created, the sequence object is flushed so it does not hold one of the
  * few object slots. Streams: at most one chunk is buffered.
  */

@@ -1,6 +1,6 @@
 /**
  * The lifecycle both `hashing=tpm` streams share (TPM 1.2 SHA-1 thread, TPM 2.0 event sequence):
- * hold the locality for the whole stream (facts §7 item 11), open the TPM-side hash, send updates
+ * hold the locality for the whole stream (docs/tpm-quirks.md#sha-1-thread), open the TPM-side hash, send updates
  * through a TailChunker (at most one chunk buffered), complete with the last 0..64 bytes, and on a
  * TPM error stop, clean up and relinquish. Interface failures (TisTimeoutError, TisProtocolError)
  * are rethrown after relinquishing; TPM errors are return codes. Subclasses supply the commands.

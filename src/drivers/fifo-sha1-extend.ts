@@ -1,8 +1,8 @@
 /**
  * `hashing=tpm` for TPM 1.2 through the FIFO: SHA1Start, SHA1Update in maxNumBytes chunks,
- * SHA1CompleteExtend(pcr) with the last 0..64 bytes (facts §2.4, §2.5), driven by the careful
+ * SHA1CompleteExtend(pcr) with the last 0..64 bytes (TPM Main 1.2 Part 3 §13.1–§13.4), driven by the careful
  * driver while holding the locality for the whole thread (any other command in between kills the
- * SHA-1 thread, facts §7 item 11). Streams: at most one chunk is buffered.
+ * SHA-1 thread, docs/tpm-quirks.md#sha-1-thread). Streams: at most one chunk is buffered.
  */
 import { u32be } from '../bytes/index.js';
 import type { Locality } from '../tpm/engine.js';

@@ -1,8 +1,9 @@
 /**
  * The seed driver: register accesses exactly as the Xen Secure Launch series v1–v3 drive the FIFO
- * (facts §1.12), written from that description. It is a test client that reproduces the seed's
+ * (Xen slaunch patch 11/21: send_cmd, request_locality), written from the description in
+ * docs/tpm-quirks.md#seed-fifo-driver. It is a test client that reproduces the seed's
  * bugs on purpose — no burstCount or Expect checks, a receive loop that over-reads until its
- * buffer is full (facts §7 items 1–3) — except that every spin is bounded by a large cap and
+ * buffer is full (docs/tpm-quirks.md#fifo-over-read) — except that every spin is bounded by a large cap and
  * throws TisTimeoutError where Xen would hang.
  */
 import { u32be } from '../bytes/index.js';
@@ -11,11 +12,11 @@ import { TIS_ACCESS, TIS_REG, TIS_STS } from '../tis/registers.js';
 import { locReg, TisTimeoutError, type TisBus } from './bus.js';
 import { sha1CompleteExtend12, sha1Start12, sha1Update12, SHA1_BLOCK, TPM12_HEADER_SIZE, TPM12_SHA1_COMPLETE_MAX } from './tpm12-commands.js';
 
-/** Default cap on each spin (Xen v1–v3 has none, facts §1.12, §7 item 2). */
+/** Default cap on each spin (Xen v1–v3 has none, docs/tpm-quirks.md#seed-fifo-driver). */
 export const SEED_SPIN_LIMIT = 1_000_000;
-/** Size of the early TPM 1.2 command/response union: SHA1Update with 1024 data bytes (facts §1.12). */
+/** Size of the early TPM 1.2 command/response union: SHA1Update with 1024 data bytes (Xen slaunch patch `CMD_RSP_BUF_SIZE`). */
 export const SEED_EARLY_BUFFER_12 = 14 + 1024;
-/** Xen's per-update cap in the early path: min(1024, maxNumBytes) (facts §2.5). */
+/** Xen's per-update cap in the early path: min(1024, maxNumBytes) (Xen slaunch patch `MAX_HASH_BLOCK`). */
 export const SEED_UPDATE_CAP = 1024;
 /** The status value the seed's loops test: stsValid | dataAvail (0x90). */
 const STS_VALID_DATA = TIS_STS.VALID | TIS_STS.DATA_AVAIL;
@@ -52,7 +53,7 @@ export class SeedDriver {
   /**
    * `send_cmd`: the command is the first `iSize` bytes of `buf`; the response overwrites `buf`
    * from byte 0 and the "received size" is returned. Because the receive loop continues while
-   * STS has *either* stsValid or dataAvail, it reads until `buf` is full (facts §1.12 step 5).
+   * STS has *either* stsValid or dataAvail, it reads until `buf` is full (docs/tpm-quirks.md#fifo-over-read).
    */
   sendCmd(loc: Locality, buf: Uint8Array, iSize: number): number {
     if ((this.read8(loc, TIS_REG.STS) & TIS_STS.COMMAND_READY) === 0) {
@@ -74,16 +75,16 @@ export class SeedDriver {
 export interface SeedMeasurement12 {
   /** What Xen copies into its log entry: response bytes 10..29 (20 × 0xFF after an error response). */
   readonly hashValue: Uint8Array;
-  /** The received size of the last exchange (always the whole buffer, facts §1.12). */
+  /** The received size of the last exchange (always the whole buffer, docs/tpm-quirks.md#fifo-over-read). */
   readonly oSize: number;
-  /** returnCode of the SHA1CompleteExtend response — which Xen never looks at (facts §7 item 3). */
+  /** returnCode of the SHA1CompleteExtend response — which Xen never looks at (docs/tpm-quirks.md#fifo-over-read). */
   readonly ignoredReturnCode: number;
   /** Commands sent (SHA1Start + updates + CompleteExtend). */
   readonly commands: number;
 }
 
 /**
- * The seed's early TPM 1.2 MBI measurement (facts §2.5): request locality, SHA1Start, SHA1Update
+ * The seed's early TPM 1.2 MBI measurement (Xen slaunch patch: tpm12_hash_extend): request locality, SHA1Start, SHA1Update
  * in chunks of min(1024, maxNumBytes) (the last update shrunk to a multiple of 64), then
  * SHA1CompleteExtend(pcr) with the last 0..64 bytes, relinquish. maxNumBytes is trusted blindly;
  * where Xen would loop forever (maxNumBytes < 64) this throws TisTimeoutError instead.

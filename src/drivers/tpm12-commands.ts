@@ -1,12 +1,13 @@
 /**
- * The TPM 1.2 commands the drivers send (TPM 1.2 Main Part 3; layouts facts §2.1, §2.2, §2.4).
+ * The TPM 1.2 commands the drivers send (TPM 1.2 Main Part 3; ordinals Part 2 §17;
+ * parsing as libtpms `tpm_pcr.c` / `tpm_cryptoh.c`).
  * Big-endian throughout.
  */
 import { BeWriter, u32be } from '../bytes/index.js';
 import { TPM12_HEADER_SIZE, TPM_ORD, TPM_TAG } from '../tpm12/constants.js';
 
 export { TPM12_HEADER_SIZE };
-/** SHA1CompleteExtend carries at most 64 bytes (facts §2.5). */
+/** SHA1CompleteExtend carries at most 64 bytes (TPM Main 1.2 Part 3 §13.4; libtpms `TPM_SHA1CompleteCommon`). */
 export const TPM12_SHA1_COMPLETE_MAX = 64;
 export const SHA1_BLOCK = 64;
 
@@ -32,7 +33,7 @@ export function sha1CompleteExtend12(pcr: number, data: Uint8Array): Uint8Array 
 export function pcrRead12(pcr: number): Uint8Array {
   return cmd12(TPM_ORD.PcrRead, (w) => w.u32(pcr));
 }
-/** TPM_Extend(pcrNum, inDigest[20]) → outDigest[20]: the seed's 64-bit path (facts §2.4). */
+/** TPM_Extend(pcrNum, inDigest[20]) → outDigest[20]: the seed's 64-bit path (TPM Main 1.2 Part 3 §16.1). */
 export function extend12(pcr: number, digest: Uint8Array): Uint8Array {
   return cmd12(TPM_ORD.Extend, (w) => w.u32(pcr).bytes(digest));
 }

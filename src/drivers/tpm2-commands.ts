@@ -1,14 +1,14 @@
 /**
- * The TPM 2.0 commands the drivers send (TPM 2.0 Part 3; layouts facts §3.1, §3.3, §3.4) and the
+ * The TPM 2.0 commands the drivers send (TPM 2.0 Part 3; authorization area Part 1 §18) and the
  * TPML_DIGEST_VALUES decoder for EventSequenceComplete. Big-endian throughout.
  */
 import { BeWriter, u16be, u32be } from '../bytes/index.js';
 import { algById, algByName, TPM_ALG, type BankName } from '../hash/index.js';
 import { LIMITS, TPM_CC, TPM_RS_PW, TPM_ST } from '../tpm2/constants.js';
 
-/** TPM2B_MAX_BUFFER limit (MAX_DIGEST_BUFFER, facts §3.4). */
+/** TPM2B_MAX_BUFFER limit (MAX_DIGEST_BUFFER, libtpms `TpmProfile.h`). */
 export const TPM2_MAX_DIGEST_BUFFER = LIMITS.MAX_DIGEST_BUFFER;
-/** One empty-password session: handle u32, nonce TPM2B(0), attributes u8, hmac TPM2B(0) (facts §3.3). */
+/** One empty-password session: handle u32, nonce TPM2B(0), attributes u8, hmac TPM2B(0) (ms-tpm-20-ref `SessionProcess.c`). */
 export const PW_SESSION_SIZE = 9;
 
 function cmd2(tag: number, cc: number, body: (w: BeWriter) => void): Uint8Array {
@@ -47,7 +47,7 @@ export function flushContext(handle: number): Uint8Array {
   return cmd2(TPM_ST.NO_SESSIONS, TPM_CC.FlushContext, (w) => w.u32(handle));
 }
 
-/** TPM2_PCR_Extend(pcrHandle, one PW session, TPML_DIGEST_VALUES): the seed's 64-bit path (facts §3.4, §3.7). */
+/** TPM2_PCR_Extend(pcrHandle, one PW session, TPML_DIGEST_VALUES): the 64-bit path of the Xen series (v1 12/21, v3 11/22). */
 export function pcrExtend(pcr: number, digests: readonly { bank: BankName; digest: Uint8Array }[]): Uint8Array {
   return cmd2(TPM_ST.SESSIONS, TPM_CC.PCR_Extend, (w) => {
     w.u32(pcr);
@@ -70,7 +70,7 @@ export interface AlgDigest {
 
 /**
  * EventSequenceComplete response (tag 8002): paramSize u32, TPML_DIGEST_VALUES. Parsing stops at
- * the first algorithm whose digest size is unknown (as Xen does, facts §3.7 step 5).
+ * the first algorithm whose digest size is unknown (as Xen does, docs/tpm-quirks.md#event-sequence-digests).
  */
 export function decodeEventSequenceComplete(rsp: Uint8Array): AlgDigest[] {
   const out: AlgDigest[] = [];

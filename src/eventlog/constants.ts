@@ -1,6 +1,7 @@
 /**
  * Event types of the TCG PC Client Platform Firmware Profile (EV_* event types; section numbers not cited: the spec was not opened here), the Intel TXT
- * event types (base 0x400, facts §6(c)) and the TrenchBoot Secure Launch types (facts §5.1).
+ * event types (base 0x400; EDK2 `TXT_EVTYPE_*`, tboot-utils `eventlog.h`) and the TrenchBoot Secure Launch
+ * types (Xen `asm/slaunch.h` DLE_EVTYPE_*, Linux `include/linux/slaunch.h`).
  */
 
 /** TCG PC Client PFP event types. */
@@ -45,7 +46,7 @@ export const EV = {
   EFI_SPDM_FIRMWARE_CONFIG: 0x800000e2,
 } as const;
 
-/** Intel TXT event types (TXT_EVTYPE_*), facts §6(c). */
+/** Intel TXT event types (TXT_EVTYPE_*: EDK2 TXT header, tboot-utils `eventlog.h`, 9elements converged-security-suite). */
 export const TXT_EVTYPE = {
   BASE: 0x00000400,
   PCRMAPPING: 0x00000401,
@@ -73,7 +74,7 @@ export const TXT_EVTYPE = {
   CAP_VALUE: 0x000004ff,
 } as const;
 
-/** TrenchBoot Secure Launch event types (DLE_EVTYPE_* in Xen, TXT_EVTYPE_SLAUNCH* in Linux), facts §5.1. */
+/** TrenchBoot Secure Launch event types (DLE_EVTYPE_* in Xen `asm/slaunch.h`, TXT_EVTYPE_SLAUNCH* in Linux `slaunch.h`). */
 export const SLAUNCH_EVTYPE = {
   SLAUNCH: 0x00000502,
   SLAUNCH_START: 0x00000503,

@@ -14,7 +14,8 @@
  * Not checked, because the vectors contradict or cannot confirm it: EV_EFI_VARIABLE_AUTHORITY
  * (7 of 33 shim/db records are neither form), EV_S_CRTM_VERSION (1 of 21), EV_EVENT_TAG,
  * EV_POST_CODE, EV_ACTION, EV_EFI_VARIABLE_BOOT2 (absent), and the Secure Launch 0x502 records:
- * their data is the evt_info description, the digest is of the measured blob (facts §5.2).
+ * their data is the evt_info description, the digest is of the measured blob (Xen slaunch series:
+ * DRTM policy processing; TrenchBoot GRUB `grub-core/loader/i386/slaunch.c`).
  */
 import { bytesEqual } from '../bytes/index.js';
 import { algById, digest, nodeSupports } from '../hash/index.js';

@@ -1,6 +1,7 @@
 /**
  * Event-data decoding by event type (TCG PC Client PFP: EV_NO_ACTION payloads, UEFI
- * event structures; TXT and Secure Launch types of facts §5.1, §6(c)). Decoding is best
+ * event structures; Intel TXT event types and the TrenchBoot Secure Launch types, see constants.ts).
+ * Decoding is best
  * effort and never throws: data that does not fit its structure yields `{ kind: 'raw' }` with a
  * reason. Every length is checked against the remaining bytes before use.
  */

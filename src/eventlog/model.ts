@@ -8,8 +8,8 @@ import type { TxtContainerHeader } from './txt-container.js';
 /**
  * `tcg2-agile`: Spec ID Event03 header then TCG_PCR_EVENT2 records (TCG PC Client PFP).
  * `tpm12-sha1`: TCG_PCClientPCREvent records, one SHA-1 digest each (TCG PC Client 1.2 / EFI 1.22).
- * `txt-container`: Intel TXT 1.2 event container (facts §6(a)), bare or nested in a Spec ID
- * Event00 header's vendorInfo (facts §6(f)).
+ * `txt-container`: Intel TXT 1.2 event container (tboot `event_log_container_t`), bare or nested in a
+ * Spec ID Event00 header's vendorInfo (TrenchBoot secure-kernel-loader `event_log.c`, AMD SKINIT).
  */
 export type LogFormat = 'tcg2-agile' | 'tpm12-sha1' | 'txt-container';
 export const LOG_FORMATS: readonly LogFormat[] = ['tcg2-agile', 'tpm12-sha1', 'txt-container'];
@@ -46,7 +46,7 @@ export interface EmbeddedContainer {
   header: TxtContainerHeader;
   /** Bytes between the container header end and PCREventsOffset. */
   gap: Uint8Array;
-  /** Nested in a Spec ID Event00 header (facts §6(f)). */
+  /** Nested in a Spec ID Event00 header (TrenchBoot secure-kernel-loader `event_log.c`). */
   embedded: boolean;
 }
 

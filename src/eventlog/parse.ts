@@ -1,6 +1,6 @@
 /**
- * Event-log parser: format detection and the three record layouts (facts §6; TCG PC Client PFP
- * TCG_PCClientPCREvent, TCG_PCR_EVENT2). Every length is checked against what
+ * Event-log parser: format detection and the three record layouts (Intel TXT event container,
+ * tboot `include/txt/heap.h`; TCG PC Client PFP TCG_PCClientPCREvent, TCG_PCR_EVENT2). Every length is checked against what
  * remains and against a named cap (limits.ts) before anything is allocated.
  */
 import { TPM_ALG } from '../hash/index.js';

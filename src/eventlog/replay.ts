@@ -1,14 +1,14 @@
 /**
  * Replay: recompute PCR values from a parsed log.
  *
- * Rules (README of the vectors; TCG PC Client PFP StartupLocality event; facts §4, §6):
+ * Rules (TCG PC Client PFP StartupLocality event; PC Client PCR initial values as in libtpms/ms-tpm-20-ref):
  * - EV_NO_ACTION records are never extended (Spec ID, StartupLocality, SP800-155 Event3, …).
  * - A PCR 0 EV_NO_ACTION "StartupLocality\0"+L record makes PCR 0 start at 00..0L in every bank.
  * - PCRs 0–16 and 23 start at zero.
  * - DRTM PCRs 17–22: the log "shows a dynamic launch" when it is a TXT event container (bare or
  *   nested in Spec ID Event00), or when any extended record on PCR 17–22 has a DRTM type (TXT
  *   0x400–0x4FF or Secure Launch 0x502–0x504). Then 17–22 start at zero (the reset done by the
- *   launch, facts §2.6 / §3.5). Otherwise they start at FF..FF for `tpm12-sha1` logs (TPM 1.2
+ *   launch: libtpms TPM12_IO_Hash_Start, ms-tpm-20-ref _TPM_Hash_End). Otherwise they start at FF..FF for `tpm12-sha1` logs (TPM 1.2
  *   power-on value) and at zero for `tcg2-agile` logs (what tpm2_eventlog and go-attestation assume;
  *   firmware logs never touch 17–22). `drtmStart` overrides the choice.
  * - Each bank is extended with that record's digest for that bank; a record lacking a bank's

@@ -1,6 +1,7 @@
 /**
  * TCG_EfiSpecIDEvent ("Spec ID Event03", TCG PC Client PFP) and the TCG 1.2
- * "Spec ID Event00" header (facts §6(b), §6(f)): encode and decode of the event *data*.
+ * "Spec ID Event00" header (Linux `include/linux/tpm_eventlog.h`, TrenchBoot secure-kernel-loader
+ * `event_log.c`): encode and decode of the event *data*.
  */
 import { LeWriter, u16le, u32le } from '../bytes/index.js';
 import { algById, algByName, type BankName } from '../hash/index.js';
@@ -164,7 +165,7 @@ export function decodeSpecIdEvent03(
   };
 }
 
-/** Decode Spec ID Event00 data (TCG 1.2 header; vendorInfo may hold a TXT container, §6(f)). */
+/** Decode Spec ID Event00 data (TCG 1.2 header; vendorInfo may hold a TXT container: TrenchBoot secure-kernel-loader `event_log.c`). */
 export function decodeSpecIdEvent00(data: Uint8Array, base: number): SpecIdEvent00 {
   if (data.length < SPEC_ID.FIXED00_SIZE + 1) {
     throw new EventLogParseError(`Spec ID Event00 needs ${SPEC_ID.FIXED00_SIZE + 1} bytes, have ${data.length}`, base, 0);

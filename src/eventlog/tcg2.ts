@@ -1,8 +1,9 @@
 /**
  * TCG PC Client crypto-agile event-log writer (TCG PC Client PFP TCG_PCR_EVENT2 and
- * Spec ID Event03), as the Xen series writes it on TPM 2.0 (facts §6(b), §3.7), plus the
- * TXT heap HEAP_EVENT_LOG_POINTER_ELEMENT2_1 through which Xen finds it (facts §6(c)).
- * Writes are bounded by the SLRT log size; an entry that does not fit is not written (§6(e)).
+ * Spec ID Event03), as the Xen series writes it on TPM 2.0 (Xen slaunch v3 13/22, x86/tpm.c), plus
+ * the TXT heap HEAP_EVENT_LOG_POINTER_ELEMENT2_1 through which Xen finds it (tboot
+ * `include/txt/heap.h`). Writes are bounded by the SLRT log size; an entry that does not fit is not
+ * written (docs/tpm-quirks.md#tpm2-log-full).
  */
 import { LeWriter, fromHex, putU32le, putU64le, toHex } from '../bytes/index.js';
 import { EV } from './constants.js';
@@ -15,7 +16,7 @@ export const TCG_PCR_EVENT = {
   DIGEST_SIZE: 20,
 } as const;
 
-/** HEAP_EVENT_LOG_POINTER_ELEMENT2_1 (facts §6(c)). */
+/** HEAP_EVENT_LOG_POINTER_ELEMENT2_1 (tboot `include/txt/heap.h`, Linux `slaunch.h`). */
 export const EVENT_LOG_POINTER2_1 = {
   SIZE: 20,
   OFF_PHYSICAL_ADDRESS: 0,
@@ -217,7 +218,7 @@ export class Tcg2Log {
 
   /**
    * Overwrite one bank's digest of an event already written (Xen's early path copies the digests
-   * of EventSequenceComplete into the entry after building it, facts §3.7 step 5).
+   * of EventSequenceComplete into the entry after building it; docs/tpm-quirks.md#event-sequence-digests).
    */
   setDigest(index: number, bank: string | number, digest: Uint8Array): void {
     const e = this.list[index];
@@ -284,7 +285,7 @@ export class Tcg2Log {
     return out;
   }
 
-  /** HEAP_EVENT_LOG_POINTER_ELEMENT2_1 as Xen reads it from OsSinitData (facts §6(c)). */
+  /** HEAP_EVENT_LOG_POINTER_ELEMENT2_1 as Xen reads it from OsSinitData (Xen slaunch v3 13/22). */
   pointer2_1(opts: { physicalAddress?: bigint } = {}): Pointer2_1 {
     const physicalAddress = opts.physicalAddress ?? 0n;
     if (physicalAddress < 0n || physicalAddress > 0xffffffffffffffffn) throw new RangeError('physicalAddress must be a u64');

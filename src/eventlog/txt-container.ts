@@ -1,14 +1,15 @@
 /**
- * Intel TXT 1.2 "Event Container" (TPM 1.2 DRTM log), facts §6(a): a 48-byte little-endian
+ * Intel TXT 1.2 "Event Container" (TPM 1.2 DRTM log; tboot `include/txt/heap.h`
+ * `event_log_container_t`, Linux `tpm12_event_log_header`): a 48-byte little-endian
  * header followed by packed TPM12_PCREvent records (32 bytes + data). The writer reproduces the
  * buffer exactly as the seed (Xen) leaves it in memory: writes are bounded by the SLRT log size,
- * an entry that does not fit is not written and NextEventOffset is unchanged (§6(e)).
+ * an entry that does not fit is not written and NextEventOffset is unchanged (docs/tpm-quirks.md#log-gap).
  */
 import { fromHex, putU32le, toHex, u32le } from '../bytes/index.js';
 import { EventLogParseError } from './errors.js';
 import { MAX_WRITER_LOG_BYTES, resolveLimits, type ParseLimits } from './limits.js';
 
-/** Header layout of the container (facts §6(a)). */
+/** Header layout of the container (tboot `event_log_container_t`). */
 export const TXT_CONTAINER = {
   /** "TXT Event Container" + one NUL = 20 bytes. */
   SIGNATURE: 'TXT Event Container\0',
@@ -27,7 +28,7 @@ export const TXT_CONTAINER = {
   CONTAINER_VER_MINOR: 0,
   PCR_EVENT_VER_MAJOR: 1,
   PCR_EVENT_VER_MINOR: 0,
-  /** GRUB allocates 8 pages (facts §6(a)). */
+  /** GRUB allocates 8 pages (TrenchBoot GRUB `grub-core/loader/i386/txt/txt.c`). */
   DEFAULT_SIZE: 32768,
 } as const;
 
@@ -132,7 +133,7 @@ export class TxtContainerLog {
     return this.next;
   }
 
-  /** Seed check (facts §6(e)): NextEventOffset + 32 + dataSize ≤ SLRT size. */
+  /** Seed check (Xen slaunch patch: create_log_event12; docs/tpm-quirks.md#log-gap): NextEventOffset + 32 + dataSize ≤ SLRT size. */
   fits(dataSize: number): boolean {
     return Number.isInteger(dataSize) && dataSize >= 0 && this.next + TPM12_PCR_EVENT.HEADER_SIZE + dataSize <= this.size;
   }
@@ -193,7 +194,7 @@ export class TxtContainerLog {
 
   /**
    * Overwrite the Digest of an event already written (Xen fills it after appending: the TPM's
-   * hashValue on the early path, facts §6(a) step 5).
+   * hashValue on the early path; Xen slaunch patch: tpm_hash_extend).
    */
   setDigest(index: number, digest: Uint8Array): void {
     const e = this.list[index];
@@ -257,7 +258,7 @@ export interface DecodedTxtContainer {
 
 /**
  * Decode a TXT event container. Events are read from PCREventsOffset to NextEventOffset; both
- * must lie inside the input. `base` is added to reported error offsets (nested containers, §6(f)).
+ * must lie inside the input. `base` is added to reported error offsets (nested containers, see spec-id.ts).
  */
 export function decodeTxtContainer(bytes: Uint8Array, limits?: Partial<ParseLimits>, base = 0): DecodedTxtContainer {
   const lim = resolveLimits(limits);

@@ -1,5 +1,5 @@
 /**
- * Hash algorithm table (TPM_ALG_ID ↔ node:crypto name ↔ digest size), facts §3.1,
+ * Hash algorithm table (TPM_ALG_ID ↔ node:crypto name ↔ digest size; TPM 2.0 Part 2 §6.3 TPM_ALG_ID),
  * and streaming multi-bank digests. Digests always come from node:crypto.
  */
 import { createHash, getHashes, type Hash } from 'node:crypto';

@@ -1,8 +1,8 @@
 /**
- * The dynamic launch as a service operation (facts §7 item 12: locality 4 is not software-writable,
- * so HASH_START/DATA/END run inside the TIS model), plus the synthetic SINIT event that stands in
- * for what SINIT writes into the log before Xen (facts §6(c): which events SINIT writes depends on
- * the ACM, so we write one documented event).
+ * The dynamic launch as a service operation (locality 4 is not software-writable, so
+ * HASH_START/DATA/END run inside the TIS model: docs/tpm-quirks.md#locality-4), plus the synthetic
+ * SINIT event that stands in for what SINIT writes into the log before Xen (which events SINIT
+ * writes depends on the ACM, so we write one documented event: docs/tpm-quirks.md#sinit-events).
  */
 import { MultiHasher, mustAlg, type BankName } from '../hash/index.js';
 import { TXT_EVTYPE } from '../eventlog/constants.js';
@@ -16,7 +16,7 @@ export const DRTM_PCR = 17;
 export function dynamicLaunch(session: Session, data: Uint8Array, logEvent: boolean): { rc: number; logged: boolean } {
   const rc = session.tis.dynamicLaunch(data);
   if (rc === DYNAMIC_LAUNCH_IGNORED) {
-    throw new DomainError('locality-busy', 'locality ' + String(session.tis.state().activeLocality) + ' holds the TPM, so the interface ignores the HASH_START/DATA/END cycles (facts §1.10); relinquish it first');
+    throw new DomainError('locality-busy', 'locality ' + String(session.tis.state().activeLocality) + ' holds the TPM, so the interface ignores the HASH_START/DATA/END cycles (see docs/tpm-quirks.md#locality-4); relinquish it first');
   }
   if (rc !== 0 || !logEvent) return { rc, logged: false };
   const log = session.log;

@@ -5,13 +5,14 @@
  *
  * Seed rules reproduced in `xen` mode:
  * - TPM 1.2: the log entry is written before the extend, an entry that does not fit is skipped but
- *   the data is still extended, and later smaller entries are still logged (the "gap", facts §6(e));
- *   a refused extend is still logged (§7 item 14); on the early (TPM-hashing) path an error leaves
- *   20 × 0xFF in the entry's digest (the FIFO over-read, §1.12, §7 item 1).
- * - TPM 2.0: banks other than SHA1/SHA256 get the OneDigest placeholder on the host path (§3.7,
- *   §7 item 6); when the entry does not fit, PCR_Extend is sent with zero digests, so nothing is
- *   extended (§7 item 7); on the TPM path the digests are copied into the entry only up to the
- *   first algorithm the log header does not list (§7 item 8).
+ *   the data is still extended, and later smaller entries are still logged (the "gap",
+ *   docs/tpm-quirks.md#log-gap); a refused extend is still logged (#logged-but-not-extended); on the
+ *   early (TPM-hashing) path an error leaves 20 × 0xFF in the entry's digest (#fifo-over-read).
+ * - TPM 2.0: banks other than SHA1/SHA256 get the OneDigest placeholder on the host path
+ *   (#onedigest-placeholder); when the entry does not fit, PCR_Extend is sent with zero digests, so
+ *   nothing is extended (#tpm2-log-full); on the TPM path the digests are copied into the entry only
+ *   up to the first algorithm the log header does not list (#event-sequence-digests).
+ * Sources: Xen slaunch patches 11/21 (TPM 1.2), 12/21 and v3 11/22, 13/22 (TPM 2.0), x86/tpm.c.
  */
 import { toHex } from '../bytes/index.js';
 import { mustAlg, type BankName } from '../hash/index.js';
@@ -157,7 +158,7 @@ function appendOrMiss<T>(session: Session, append: () => T | null, notes: string
       session.logFull = true;
       notes.push('the event did not fit: strict mode stops logging from here on');
     } else {
-      notes.push('the event did not fit the log and was skipped (the seed keeps logging later events that fit: facts §6(e))');
+      notes.push('the event did not fit the log and was skipped (the seed keeps logging later events that fit: see docs/tpm-quirks.md#log-gap)');
     }
   }
   return r;
@@ -171,14 +172,15 @@ function finish12(session: Session, req: MeasureRequest, data: Map<BankName, Uin
   let logDigest: Uint8Array;
   if (tpm) {
     rc = tpm.rc;
-    // Early path: Xen copies hashValue from the response; after an error the over-read gives 0xFF (§1.12).
+    // Early path: Xen copies hashValue from the response; after an error the over-read gives 0xFF
+    // (docs/tpm-quirks.md#fifo-over-read).
     logDigest = rc === 0 && tpm.hashValue ? tpm.hashValue : FF20;
   } else {
     logDigest = data.get('sha1') as Uint8Array;
     rc = responseCode(session.engine.execute(tpm12Commands.extend12(req.pcr, logDigest), req.locality));
   }
   if (rc !== 0 && strict) throw refused(session, rc, `extending PCR ${req.pcr} at locality ${req.locality}`);
-  if (rc !== 0) notes.push('the TPM refused the extend; the seed logs the event anyway (facts §7 item 14)');
+  if (rc !== 0) notes.push('the TPM refused the extend; the seed logs the event anyway (see docs/tpm-quirks.md#logged-but-not-extended)');
   const entry = appendOrMiss(session, () => log.append({ pcr: req.pcr, type: req.eventType, digest: logDigest, data: req.eventData }), notes);
   return {
     digests: { sha1: toHex(logDigest) },
@@ -204,7 +206,7 @@ function finish20(session: Session, req: MeasureRequest, data: Map<BankName, Uin
     rc = tpm.rc;
     if (rc !== 0 && strict) throw refused(session, rc, `EventSequenceComplete on PCR ${req.pcr} at locality ${req.locality}`);
     // Copy the TPM's digests into the entry for header algorithms; Xen stops at the first algorithm
-    // the header does not list (§7 item 8). Everything not copied keeps the OneDigest placeholder.
+    // the header does not list (docs/tpm-quirks.md#event-sequence-digests). Everything not copied keeps the OneDigest placeholder.
     for (const b of banks) entryDigests.set(b, oneDigest(mustAlg(b).size));
     for (const d of tpm.digests ?? []) {
       const bank = banks.find((b) => mustAlg(b).algId === d.algId);
@@ -224,12 +226,13 @@ function finish20(session: Session, req: MeasureRequest, data: Map<BankName, Uin
   for (const b of banks) {
     const soft = strict || SOFTWARE_BANKS_XEN.includes(b);
     entryDigests.set(b, soft ? (data.get(b) as Uint8Array) : oneDigest(mustAlg(b).size));
-    if (!soft) notes.push(`${b}: Xen extends and logs the OneDigest placeholder for banks it does not hash (facts §7 item 6)`);
+    if (!soft) notes.push(`${b}: Xen extends and logs the OneDigest placeholder for banks it does not hash (see docs/tpm-quirks.md#onedigest-placeholder)`);
   }
   const fits = !(strict && session.logFull) && log.fits(req.eventData.length);
-  // xen: an entry that does not fit means PCR_Extend with zero digests — nothing is extended (§7 item 7).
+  // xen: an entry that does not fit means PCR_Extend with zero digests — nothing is extended
+  // (docs/tpm-quirks.md#tpm2-log-full).
   const sendDigests = !strict && !fits ? [] : banks.map((b) => ({ bank: b, digest: entryDigests.get(b) as Uint8Array }));
-  if (!strict && !fits) notes.push('the event did not fit the log: Xen sends PCR_Extend with zero digests, so nothing is extended (facts §7 item 7)');
+  if (!strict && !fits) notes.push('the event did not fit the log: Xen sends PCR_Extend with zero digests, so nothing is extended (see docs/tpm-quirks.md#tpm2-log-full)');
   rc = responseCode(session.engine.execute(tpm2Commands.pcrExtend(req.pcr, sendDigests), req.locality));
   if (rc !== 0 && strict) throw refused(session, rc, `PCR_Extend of PCR ${req.pcr} at locality ${req.locality}`);
   if (rc !== 0) notes.push('the TPM refused the extend; the event is logged anyway');

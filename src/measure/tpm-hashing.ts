@@ -1,6 +1,7 @@
 /**
  * `hashing=tpm`: the data goes to the TPM through the session's TIS FIFO, as the seed's early path
- * does it (facts §2.5 TPM 1.2 SHA-1 thread, §3.7 TPM 2.0 event sequence), driven by the careful
+ * does it (TPM 1.2 SHA-1 thread, TPM Main Part 3 §13; TPM 2.0 event sequence, Part 3 §17;
+ * docs/tpm-quirks.md#seed-chunking), driven by the careful
  * driver while the locality is held for the whole stream.
  */
 import { FifoEventSequenceExtend, FifoSha1Extend, TisProtocolError, TisTimeoutError } from '../drivers/index.js';

@@ -54,9 +54,9 @@ export function resolveSessionOptions(req: SessionRequest, limits: SessionLimits
   }
   const profile = req.tisProfile ?? defaultProfile(family);
   if (!PROFILES_FOR_FAMILY[family].includes(profile)) {
-    // Drivers tell the families apart by INTF_CAPABILITY.interfaceVersion (TCG PC Client PTP §6.4.2.2;
-    // Xen's slaunch driver: tpm_detect), so the profile must announce this family.
-    throw new DomainError('invalid-option', `a TPM ${family} sits behind ${PROFILES_FOR_FAMILY[family].join(' or ')}; ${profile} would make drivers detect the other family`);
+    // Xen's family detection reads interfaceVersion: the profile must announce this family
+    // (docs/tpm-quirks.md#family-detection).
+    throw new DomainError('invalid-option', `a TPM ${family} sits behind ${PROFILES_FOR_FAMILY[family].join(' or ')}; ${profile} would make drivers detect the other family (see docs/tpm-quirks.md#family-detection)`);
   }
   if (family === '1.2' && req.banks && (req.banks.length !== 1 || req.banks[0] !== 'sha1')) {
     throw new DomainError('invalid-option', 'a TPM 1.2 has exactly one PCR bank, sha1; `banks` applies to TPM 2.0 sessions');

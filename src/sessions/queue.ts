@@ -1,6 +1,7 @@
 /**
- * One in-process queue per session: tasks run one at a time in arrival order (facts §7 item 11:
- * e.g. a PCR read between SHA-1 thread updates would kill the thread, so nothing may interleave).
+ * One in-process queue per session: tasks run one at a time in arrival order (a PCR
+ * read between SHA-1 thread updates would kill the thread, so nothing may interleave:
+ * docs/tpm-quirks.md#sha-1-thread).
  */
 export class SerialQueue {
   private tail: Promise<unknown> = Promise.resolve();

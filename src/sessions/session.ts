@@ -1,7 +1,7 @@
 /**
  * A session owns one emulated TPM (TPM 1.2 or TPM 2.0), the TIS/PTP register interface in front of
- * it, and the DRTM event log the seed would keep for it (TXT container for TPM 1.2, facts §6(a);
- * TCG crypto-agile log for TPM 2.0, facts §6(b)). State serializes to plain data.
+ * it, and the DRTM event log the seed would keep for it (TXT event container for TPM 1.2;
+ * TCG crypto-agile log for TPM 2.0, see src/eventlog/README.md). State serializes to plain data.
  */
 import type { BankName } from '../hash/index.js';
 import type { TpmEngine, TpmFamily } from '../tpm/engine.js';

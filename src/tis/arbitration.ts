@@ -1,9 +1,9 @@
 /**
  * Locality arbitration: TPM_ACCESS_x reads and writes, requestUse / relinquish / Seize /
- * beenSeized / pendingRequest, and the localityChange interrupt (facts §1.3, §1.9; QEMU
- * `tpm_tis_mmio_write` ACCESS case and `tpm_tis_new_active_locality`).
+ * beenSeized / pendingRequest, and the localityChange interrupt (QEMU `hw/tpm/tpm_tis_common.c`
+ * `tpm_tis_mmio_write` ACCESS case and `tpm_tis_new_active_locality`; qtest `tpm-tis-util.c`).
  *
- * Difference from QEMU (deliberate, facts §1.11 "Idle … after a locality becomes active"): any
+ * Difference from QEMU (deliberate, docs/tpm-quirks.md#locality-change-aborts-the-shared-buffer): any
  * change of the active locality aborts whatever is in the shared buffer and puts every locality's
  * state machine back to Idle, so a newly granted locality always starts in Idle. QEMU keeps each
  * locality's old state. Commands execute synchronously, so an abort never has to wait for the

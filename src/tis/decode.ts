@@ -1,6 +1,6 @@
 /**
  * Address decode, done once per access: offset (relative to 0xFED40000) → locality, the dword
- * register at `offset & 0xFFC`, and the byte shift `(offset & 3) × 8` (facts §1.1; QEMU
+ * register at `offset & 0xFFC`, and the byte shift `(offset & 3) × 8` (QEMU
  * `tpm_tis_mmio_read/write`).
  */
 import type { Locality } from '../tpm/engine.js';

@@ -1,6 +1,6 @@
 /**
  * TisDevice: a TIS 1.2 / TIS 1.3 / PTP FIFO interface in front of a `TpmEngine`, reached through
- * byte offsets relative to 0xFED40000 (facts §1). Modelled on QEMU `hw/tpm/tpm_tis_common.c`;
+ * byte offsets relative to 0xFED40000 (TCG PC Client TIS / PTP FIFO interface). Modelled on QEMU `hw/tpm/tpm_tis_common.c`;
  * differences are listed in arbitration.ts and fifo.ts. Invalid accesses are hardware semantics:
  * reads return all-ones, writes are dropped. Only a broken engine throws.
  */
@@ -46,7 +46,8 @@ export interface TisDeviceOptions {
   irqVector?: number;
 }
 
-/** Returned by `dynamicLaunch` when a locality other than 4 holds the TPM (facts §1.10): nothing was done. */
+/** Returned by `dynamicLaunch` when a locality other than 4 holds the TPM (libtpms `tpm_tpm12_tis.c`
+ * TPM12_IO_Hash_Start: the interface ignores the cycle; docs/tpm-quirks.md#locality-4): nothing was done. */
 export const DYNAMIC_LAUNCH_IGNORED = 0xffffffff;
 /** Largest `executionReads` accepted. */
 export const TIS_EXECUTION_READS_MAX = 1000;
@@ -68,7 +69,7 @@ export class TisDevice {
     this.family = engine.family;
     this.profile = opts.profile ?? DEFAULT_PROFILE[engine.family];
     if (!PROFILES_FOR_FAMILY[engine.family].includes(this.profile)) {
-      throw new RangeError(`profile ${this.profile} cannot front a TPM ${engine.family} (facts §1.5, §1.14)`);
+      throw new RangeError(`profile ${this.profile} cannot front a TPM ${engine.family} (see docs/tpm-quirks.md#family-detection)`);
     }
     this.didVid = checkInt('didVid', opts.didVid ?? TIS_DEFAULT_DID_VID, 0, 0xffffffff);
     this.rid = checkInt('rid', opts.rid ?? TIS_DEFAULT_RID, 0, 0xff);
@@ -112,7 +113,7 @@ export class TisDevice {
       tick(ctx); // an undecoded cycle still takes time
       return isSizeLike(size) ? (TIS_ALL_ONES & sizeMask(size)) >>> 0 : TIS_ALL_ONES;
     }
-    // Decoded inline as decodeAddress does (facts §1.1), without an object per access.
+    // Decoded inline as decodeAddress does, without an object per access.
     const l = (offset >>> TIS_LOCALITY_SHIFT) as Locality;
     const register = offset & TIS_DWORD_MASK;
     const r = ctx.core.loc[l];
@@ -158,10 +159,10 @@ export class TisDevice {
     return out;
   }
 
-  /** MMIO write of the low `size` bytes of `value` at `offset`. Locality 4 writes are dropped (facts §1.9, §7 item 12). */
+  /** MMIO write of the low `size` bytes of `value` at `offset`. Locality 4 writes are dropped (QEMU; docs/tpm-quirks.md#locality-4). */
   write(offset: number, size: AccessSize, value: number): void {
     if (!isDecodedAccess(offset, size)) return;
-    // Decoded inline as decodeAddress does (facts §1.1), without an object per access.
+    // Decoded inline as decodeAddress does, without an object per access.
     const l = (offset >>> TIS_LOCALITY_SHIFT) as Locality;
     if (l === 4) return;
     const register = offset & TIS_DWORD_MASK;
@@ -242,7 +243,8 @@ export class TisDevice {
   }
 
   /**
-   * The CPU's dynamic launch as LPC special cycles at locality 4 (facts §1.10, §2.7, §3.6):
+   * The CPU's dynamic launch as LPC special cycles at locality 4 (docs/tpm-quirks.md#locality-4;
+   * libtpms `tpm_tpm12_tis.c` TPM12_IO_Hash_*, ms-tpm-20-ref `events/_TPM_Hash_*.c`):
    * HASH_START, HASH_DATA (in buffer-sized pieces), HASH_END. Ignored (returns
    * DYNAMIC_LAUNCH_IGNORED) while another locality is active; otherwise locality 4 becomes active,
    * any command is aborted and the FIFO cleared, and locality 4 is released at the end or on error.

@@ -1,6 +1,6 @@
 /**
  * The command state machine (Idle/Ready/Reception/Execution/Completion), TPM_STS_x and the
- * DATA_FIFO / XDATA_FIFO (facts §1.6, §1.11; QEMU `tpm_tis_mmio_write` STS/FIFO cases,
+ * DATA_FIFO / XDATA_FIFO (QEMU `hw/tpm/tpm_tis_common.c`: `tpm_tis_mmio_write` STS/FIFO cases,
  * `tpm_tis_data_read`, `tpm_tis_request_completed`).
  *
  * Differences from QEMU, each deliberate:
@@ -40,7 +40,7 @@ function activeRegs(ctx: TisContext, l: Locality): LocalityRegs | null {
   return ctx.core.loc[l] ?? null;
 }
 
-/** burstCount as the STS register shows it (facts §1.11). */
+/** burstCount as the STS register shows it (QEMU `tpm_tis_mmio_read` STS case). */
 export function burstCount(ctx: TisContext, r: LocalityRegs, accessSize: number): number {
   const core = ctx.core;
   let burst: number;
@@ -53,7 +53,7 @@ export function burstCount(ctx: TisContext, r: LocalityRegs, accessSize: number)
   return Math.max(0, Math.min(burst, ctx.burstMax));
 }
 
-/** TPM_STS_x dword; all-ones unless `l` is the active locality (facts §1.6). */
+/** TPM_STS_x dword; all-ones unless `l` is the active locality (docs/tpm-quirks.md#inactive-locality-reads). */
 export function readSts(ctx: TisContext, l: Locality, accessSize: number): number {
   const r = activeRegs(ctx, l);
   if (!r) return TIS_ALL_ONES;
@@ -115,7 +115,7 @@ function abortToReady(ctx: TisContext, l: Locality, r: LocalityRegs): void {
   raiseIrq(ctx, l, TIS_INT.COMMAND_READY);
 }
 
-/** TPM_STS_x write (dword-positioned value), decoded by exact value (facts §1.11, §7 item 19). */
+/** TPM_STS_x write (dword-positioned value), decoded by exact value (docs/tpm-quirks.md#sts-writes-decoded-by-exact-value). */
 export function writeSts(ctx: TisContext, l: Locality, val: number): void {
   const r = activeRegs(ctx, l);
   if (!r) return;
@@ -216,7 +216,7 @@ function receivingRegs(ctx: TisContext, l: Locality): LocalityRegs | null {
   return r;
 }
 
-/** DATA_FIFO / XDATA_FIFO write of the low `size` bytes of `val` (facts §1.11). */
+/** DATA_FIFO / XDATA_FIFO write of the low `size` bytes of `val` (QEMU `tpm_tis_mmio_write` DATA_FIFO case). */
 export function writeFifo(ctx: TisContext, l: Locality, size: number, val: number): void {
   const r = receivingRegs(ctx, l);
   if (!r) return;
@@ -234,7 +234,7 @@ export function writeFifo(ctx: TisContext, l: Locality, size: number, val: numbe
 
 /**
  * A run of DATA_FIFO / XDATA_FIFO writes carrying `data` in order, e.g. `data.length` 1-byte
- * accesses (a TIS 1.2 part with legacy transfer size has no wider one, facts §1.5) or 4-byte ones:
+ * accesses (a TIS 1.2 part with legacy transfer size has no wider one: INTF_CAPABILITY dataTransferSizeSupport 00) or 4-byte ones:
  * `writeFifo` stores an access's bytes one by one, so the effect is that of `writeFifo(ctx, l, 1, b)`
  * per byte. Nothing can happen between them, so locality and state are checked once and paramSize
  * is decoded once.

@@ -1,5 +1,6 @@
 /**
- * TIS 1.2 / TIS 1.3 / PTP FIFO register interface (facts §1): public API.
+ * TIS 1.2 / TIS 1.3 / PTP FIFO register interface (TCG PC Client TIS / PTP, as QEMU
+ * `hw/tpm/tpm_tis_common.c` models it): public API.
  */
 export * from './registers.js';
 export { TIS_FSM, TIS_FSM_STATES, type TisFsmState, type TisSnapshot, type LocalityRegs } from './state.js';

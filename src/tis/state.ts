@@ -1,12 +1,12 @@
 /**
  * TIS device state: one small struct per locality plus the single command/response buffer shared
- * by all localities (QEMU `TPMState`/`TPMLocality`, facts §1.11, §8). Plain data so that it
+ * by all localities (QEMU `TPMState`/`TPMLocality` in `hw/tpm/tpm_tis.h`). Plain data so that it
  * snapshots to JSON.
  */
 import type { Locality, TpmEngine } from '../tpm/engine.js';
 import { TIS_ACCESS, TIS_INT, TIS_NUM_LOCALITIES, type ProfileTraits, type TisProfile } from './registers.js';
 
-/** Command state machine states (facts §1.11). */
+/** Command state machine states (QEMU `TPMTISState`). */
 export const TIS_FSM = {
   IDLE: 'idle',
   READY: 'ready',

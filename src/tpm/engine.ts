@@ -20,13 +20,14 @@ export interface TpmEngine {
   /** Execute one raw command received at `locality`; always returns a whole response. */
   execute(command: Uint8Array, locality: Locality): Uint8Array;
   /**
-   * DRTM special cycles at locality 4 (facts §2.7 for TPM 1.2, §3.6 for TPM 2.0). Each returns the
+   * DRTM special cycles at locality 4 (TPM 1.2: libtpms `tpm_tpm12_tis.c` TPM12_IO_Hash_*; TPM 2.0:
+   * ms-tpm-20-ref `events/_TPM_Hash_*.c`). Each returns the
    * TPM return code the interface would see (0 = success), exactly as swtpm's control channel does.
    */
   hashStart(): number;
   hashData(data: Uint8Array): number;
   hashEnd(): number;
-  /** TPM's internal tpmEstablished flag (TIS ACCESS bit 0 reads its inverse, facts §1.3). */
+  /** TPM's internal tpmEstablished flag (TIS ACCESS bit 0 reads its inverse, QEMU `tpm_tis_mmio_read`). */
   readonly established: boolean;
   /** TSC_ResetEstablishmentBit / PTP STS bit 25: only localities 3 and 4 may clear it. Returns rc. */
   resetEstablishment(locality: Locality): number;

@@ -1,7 +1,7 @@
 /**
  * State checks common to all TPM 1.2 ordinals, in libtpms order: `TPM_CheckState` (per command),
  * `TPM_Process_Preprocess` (before every command whose header is valid), and the request-tag check.
- * TPM Main Part 3 §3 (startup), §4 (self-test), §13 (SHA-1 thread); facts §2.5, §2.8.
+ * TPM Main Part 3 §3 (startup), §4 (self-test), §13 (SHA-1 thread); libtpms `TPM_CheckState`, `TPM_Check_SHA1Context`.
  */
 import { TPM_ORD, TPM_TAG, TPM_TEST_STATE } from './constants.js';
 import { TPM_RC12, Tpm12Error } from './return-codes.js';
@@ -50,7 +50,7 @@ const LIMITED_MODE_ORDINALS: ReadonlySet<number> = new Set([
   TPM_ORD.TSC_ResetEstablishmentBit,
 ]);
 
-/** Ordinals that keep an open SHA-1 thread alive (facts §2.5, libtpms `TPM_Check_SHA1Context`). */
+/** Ordinals that keep an open SHA-1 thread alive (libtpms `TPM_Check_SHA1Context`). */
 const SHA1_THREAD_ORDINALS: ReadonlySet<number> = new Set([
   TPM_ORD.SHA1Update,
   TPM_ORD.SHA1Complete,
@@ -72,7 +72,7 @@ export function deleteSavedState(s: Tpm12State): void {
  * libtpms `TPM_Process_Preprocess`, run for every command with a valid header, known ordinal or
  * not, before the ordinal's own checks:
  * 1. in limited mode, an ordinal outside the limited set runs the self-test first;
- * 2. any ordinal but SHA1Update/Complete/CompleteExtend kills the SHA-1 thread (facts §2.5, §7 item 11);
+ * 2. any ordinal but SHA1Update/Complete/CompleteExtend kills the SHA-1 thread (docs/tpm-quirks.md#sha-1-thread);
  * 3. any ordinal but Startup/Init invalidates a pending TPM_SaveState.
  */
 export function preprocess(s: Tpm12State, ordinal: number): void {

@@ -1,7 +1,7 @@
 /**
  * What a TPM 1.2 command handler sees and returns. Each handler follows the libtpms order:
  * read inputs, check state, check tag, reject trailing bytes, act, build the response.
- * Errors are thrown as Tpm12Error and answered by the dispatcher (facts §2.1: a 10-byte C4 reply).
+ * Errors are thrown as Tpm12Error and answered by the dispatcher (a 10-byte TPM_TAG_RSP_COMMAND reply, libtpms `tpm_process.c`).
  */
 import type { Locality } from '../tpm/engine.js';
 import type { ParamReader } from './header.js';

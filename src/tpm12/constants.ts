@@ -1,10 +1,10 @@
 /**
  * TPM 1.2 constants: tags, ordinals, startup types, capability areas and sizes.
- * TCG TPM Main Specification 1.2 rev 116, Part 2 (structures) §§ 6, 17, 21; facts §2.1–§2.4.
+ * TCG TPM Main Specification 1.2 rev 116, Part 2 (structures) §§ 6, 17, 21.
  * Values as in libtpms 0.9.2 `tpm_constants.h`, the reference this engine is byte-identical to.
  */
 
-/** Part 2 §6 TPM_TAG (facts §2.1). */
+/** Part 2 §6 TPM_TAG. */
 export const TPM_TAG = {
   RQU_COMMAND: 0x00c1,
   RQU_AUTH1_COMMAND: 0x00c2,
@@ -14,7 +14,7 @@ export const TPM_TAG = {
   RSP_AUTH2_COMMAND: 0x00c6,
 } as const;
 
-/** Part 2 §17 TPM_COMMAND_CODE, only the ordinals this engine handles itself (facts §2.2). */
+/** Part 2 §17 TPM_COMMAND_CODE, only the ordinals this engine handles itself. */
 export const TPM_ORD = {
   OIAP: 0x0000000a,
   Extend: 0x00000014,
@@ -36,29 +36,29 @@ export const TPM_ORD = {
   TSC_ResetEstablishmentBit: 0x4000000b,
 } as const;
 
-/** Part 2 §17.2 TPM_STARTUP_TYPE (facts §2.4). */
+/** Part 2 §17.2 TPM_STARTUP_TYPE. */
 export const TPM_ST = {
   CLEAR: 0x0001,
   STATE: 0x0002,
   DEACTIVATED: 0x0003,
 } as const;
 
-/** Header sizes (facts §2.1): tag u16, paramSize u32, ordinal/returnCode u32. */
+/** Header sizes (Part 3 command layouts): tag u16, paramSize u32, ordinal/returnCode u32. */
 export const TPM12_HEADER_SIZE = 10;
 export const TPM_DIGEST_SIZE = 20;
 export const TPM_NUM_PCR = 24;
 
 /** libtpms TPM_BUFFER_MAX: the command/response buffer (TPM_CAP_PROP_INPUT_BUFFER). */
 export const TPM12_BUFFER_SIZE = 4096;
-/** libtpms TPM_SHA1_MAXNUMBYTES = buffer − 64 (facts §2.5). */
+/** libtpms TPM_SHA1_MAXNUMBYTES = buffer − 64. */
 export const TPM_SHA1_MAXNUMBYTES = TPM12_BUFFER_SIZE - 64;
 /** libtpms TPM_RANDOM_MAX = buffer − tag − paramSize − returnCode − randomBytesSize. */
 export const TPM_RANDOM_MAX = TPM12_BUFFER_SIZE - 2 - 4 - 4 - 4;
 /** libtpms TPM_ALLOC_MAX: a sized buffer announcing more than this answers TPM_SIZE. */
 export const TPM_ALLOC_MAX = 0x20000;
-/** Largest final block accepted by SHA1Complete / SHA1CompleteExtend (facts §2.5). */
+/** Largest final block accepted by SHA1Complete / SHA1CompleteExtend (Part 3 §13.3, §13.4). */
 export const TPM_SHA1_FINAL_MAX = 64;
-/** SHA-1 block size: SHA1Update takes whole blocks only (facts §2.5). */
+/** SHA-1 block size: SHA1Update takes whole blocks only (Part 3 §13.2). */
 export const SHA1_BLOCK_SIZE = 64;
 
 /** libtpms self-test state (`tpm_global.h` TPM_TEST_STATE_*). GetTestResult reports it. */
@@ -78,7 +78,7 @@ export const TPM_LOC = {
   FOUR: 0x10,
 } as const;
 
-/** Part 2 §4.9 TPM_PHYSICAL_PRESENCE bits (facts §2.4). */
+/** Part 2 §4.9 TPM_PHYSICAL_PRESENCE bits. */
 export const TPM_PHYSICAL_PRESENCE = {
   LOCK: 0x0004,
   PRESENT: 0x0008,
@@ -90,8 +90,8 @@ export const TPM_PHYSICAL_PRESENCE = {
   HW_DISABLE: 0x0200,
 } as const;
 
-/** PC Client: PCR 17 is the locality-4 PCR written by HASH_END (facts §2.7). */
+/** PC Client: PCR 17 is the locality-4 PCR written by HASH_END (libtpms `TPM12_IO_Hash_End`). */
 export const TPM_LOCALITY_4_PCR = 17;
-/** PCRs a dynamic launch (HASH_START) sets to zero (facts §2.7, §4.1). */
+/** PCRs a dynamic launch (HASH_START) sets to zero (libtpms `TPM12_IO_Hash_Start`). */
 export const DRTM_PCR_FIRST = 17;
 export const DRTM_PCR_LAST = 22;

@@ -1,6 +1,6 @@
 /**
  * TPM 1.2 command processing (libtpms `TPM_Process`): header, preprocessing common to all
- * ordinals, the ordinal table, and the error-response rule. Facts §2.1–§2.8.
+ * ordinals, the ordinal table, and the error-response rule (libtpms `tpm_process.c`).
  */
 import type { Locality } from '../tpm/engine.js';
 import { TPM12_HEADER_SIZE, TPM_ORD, TPM_TEST_STATE } from './constants.js';

@@ -1,7 +1,8 @@
 /**
  * TPM 1.2 dynamic-launch cycles at locality 4 and the establishment flag, as libtpms
  * `tpm_tpm12_tis.c` implements them and swtpm's control channel (HASH_START, HASH_DATA,
- * HASH_END, RESET_TPMESTABLISHED) calls them (facts §2.7, §4.1, §1.10).
+ * HASH_END, RESET_TPMESTABLISHED) calls them (TPM12_IO_Hash_Start/_Data/_End,
+ * TPM12_IO_TpmEstablished_Reset).
  * Each returns the TPM return code; an error puts the TPM into failure mode, as in libtpms.
  */
 import { sha1 } from '../hash/index.js';
@@ -23,7 +24,7 @@ function fail(s: Tpm12State, rc: number): number {
  * libtpms cannot open a second context while one is pending: TPM_FAIL, the old context (and its
  * data) is kept, and — because a failed command rolls the permanent flags back from NV — the
  * tpmEstablished flag keeps its previous value, while the PCRs and TOSPresent stay changed
- * (observed on swtpm; the facts document does not cover this case).
+ * (observed on swtpm).
  */
 export function hashStart(s: Tpm12State): number {
   if (s.postInitialise) return fail(s, TPM_RC12.INVALID_POSTINIT);

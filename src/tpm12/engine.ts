@@ -1,7 +1,7 @@
 /**
  * The TPM 1.2 engine: a PC Client TPM 1.2 (TPM Main Specification 1.2 rev 116, PC Client TIS 1.21)
  * whose responses are byte-identical to libtpms 0.9.2 / swtpm 0.7.1 for the supported commands.
- * Pure domain code: no I/O, no logging. Facts §2, §4.1.
+ * Pure domain code: no I/O, no logging.
  */
 import { randomBytes } from 'node:crypto';
 import type { BankName } from '../hash/index.js';
@@ -49,7 +49,7 @@ export class Tpm12Engine implements TpmEngine {
     return new Tpm12Engine(restoreState(snapshot), opts.random ?? defaultRandom);
   }
 
-  /** maxNumBytes TPM_SHA1Start reports (facts §2.5). */
+  /** maxNumBytes TPM_SHA1Start reports (libtpms `TPM_SHA1_MAXNUMBYTES`). */
   get maxNumBytes(): number {
     return TPM_SHA1_MAXNUMBYTES;
   }

@@ -1,5 +1,5 @@
 /**
- * TPM 1.2 command/response header codec and parameter reader (TPM Main Part 1 §3, facts §2.1).
+ * TPM 1.2 command/response header codec and parameter reader (TPM Main Part 1 §3).
  * Big-endian throughout. Error semantics follow libtpms `TPM_Load*`, `TPM_SizedBuffer_Load`,
  * `TPM_Sbuffer_StoreInitialResponse` / `StoreFinalResponse`.
  */

@@ -1,6 +1,6 @@
 /**
  * TPM 1.2 engine (TPM Main Specification 1.2 rev 116, TCG PC Client TIS 1.21), byte-identical to
- * libtpms 0.9.2 / swtpm 0.7.1 for the supported commands. Facts §2, §4.1.
+ * libtpms 0.9.2 / swtpm 0.7.1 for the supported commands.
  */
 export { Tpm12Engine, createTpm12, type CreateTpm12Options } from './engine.js';
 export { returnCodeName, TPM_RC12, Tpm12Error, type Tpm12ReturnCodeName } from './return-codes.js';

@@ -1,6 +1,6 @@
 /**
  * PC Client PCR attributes for TPM 1.2 (TCG PC Client TIS 1.21 §7.2; libtpms
- * `TPM_PCRAttributes_Init` with TPM_PCCLIENT; facts §4.1), plus the PC Client init/reset values.
+ * `TPM_PCRAttributes_Init` with TPM_PCCLIENT), plus the PC Client init/reset values.
  */
 import { TPM_LOC, TPM_NUM_PCR } from './constants.js';
 
@@ -37,7 +37,7 @@ function attributesOf(pcr: number): PcrAttributes {
   }
 }
 
-/** The table, indexed by PCR number 0..23 (facts §4.1). */
+/** The table, indexed by PCR number 0..23. */
 export const PCR_ATTRIBUTES: readonly PcrAttributes[] = Array.from({ length: TPM_NUM_PCR }, (_, i) => attributesOf(i));
 
 export function pcrAttributes(pcr: number): PcrAttributes {
@@ -51,13 +51,13 @@ export function localityAllowed(selection: number, locality: number): boolean {
   return locality >= 0 && locality <= 4 && (selection & (1 << locality)) !== 0;
 }
 
-/** PC Client value at TPM_Init: PCR 17–22 all ones, the rest zero (facts §2.8, libtpms `TPM_PCR_Init`). */
+/** PC Client value at TPM_Init: PCR 17–22 all ones, the rest zero (libtpms `TPM_PCR_Init`). */
 export function pcrInitFill(pcr: number): number {
   return pcr >= 17 && pcr <= 22 ? 0xff : 0x00;
 }
 
 /**
- * PC Client value after TPM_PCR_Reset (facts §2.6, libtpms `TPM_PCR_Reset`): 16 and 23 zero;
+ * PC Client value after TPM_PCR_Reset (libtpms `TPM_PCR_Reset`): 16 and 23 zero;
  * 17–22 zero once a HASH_START has happened since TPM_Init (TOSPresent), else all ones.
  */
 export function pcrResetFill(pcr: number, tosPresent: boolean): number {

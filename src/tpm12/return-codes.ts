@@ -1,5 +1,5 @@
 /**
- * TPM 1.2 return codes (TPM Main Part 2 §16, libtpms `tpm_error.h`; facts §2.3).
+ * TPM 1.2 return codes (TPM Main Part 2 §16, libtpms `tpm_error.h`).
  * One registry: the names below are the only place a TPM 1.2 return-code number appears.
  */
 

@@ -1,7 +1,8 @@
 /**
  * Resumable SHA-1 (FIPS 180-4 §6.1) whose midstate is plain data.
  *
- * The TPM 1.2 SHA-1 thread (facts §2.5) and the TIS HASH_START context (facts §2.7) can stay open
+ * The TPM 1.2 SHA-1 thread (Part 3 §13) and the TIS HASH_START context (libtpms
+ * `TPM12_IO_Hash_Start`) can stay open
  * across commands, and the engine must be able to snapshot() itself into JSON between any two
  * commands. node:crypto Hash objects cannot be serialised, so this small implementation keeps the
  * five chaining words, the partial block and the length; test/tpm12 checks it against node:crypto.

@@ -1,6 +1,6 @@
 /**
  * TPM 1.2 engine state: what survives TPM_Init (permanent: NV) and what does not (volatile).
- * Only the state the supported commands observe is modelled (facts §2.5–§2.8, §4.1).
+ * Only the state the supported commands observe is modelled (libtpms `tpm_global.h` `tpm_state_t`).
  */
 import { TPM_DIGEST_SIZE, TPM_NUM_PCR, TPM_TEST_STATE, type TpmTestState } from './constants.js';
 import { pcrInitFill } from './pcr-attributes.js';
@@ -28,34 +28,34 @@ export interface PhysicalPresenceFlags {
 
 /** What TPM_SaveState preserved for TPM_Startup(ST_STATE) (libtpms `TPM_SaveState_Store`). */
 export interface SavedState {
-  /** PCRs with pcrReset FALSE (0–15); resettable PCRs are never saved (facts §2.8). */
+  /** PCRs with pcrReset FALSE (0–15); resettable PCRs are never saved (libtpms `TPM_PCRs_Load`). */
   readonly pcrs: Uint8Array[];
   readonly stclear: Readonly<StclearFlags>;
 }
 
 export interface Tpm12State {
   // ---- permanent (NV): survives TPM_Init ----
-  /** TPM_PERMANENT_FLAGS.tpmEstablished (facts §1.3, §2.7). */
+  /** TPM_PERMANENT_FLAGS.tpmEstablished (Part 2 §7.1). */
   tpmEstablished: boolean;
   /** Physical-presence configuration (TPM_PERMANENT_FLAGS). */
   pp: PhysicalPresenceFlags;
   /** The NV copy written by TPM_SaveState, or null. */
   savedState: SavedState | null;
   // ---- volatile: reset by TPM_Init ----
-  /** TPM_STANY_FLAGS.postInitialise: TRUE between TPM_Init and TPM_Startup (facts §2.8). */
+  /** TPM_STANY_FLAGS.postInitialise: TRUE between TPM_Init and TPM_Startup (libtpms `TPM_CheckState`). */
   postInitialise: boolean;
   /** libtpms self-test state: LIMITED after Init, FULL after the self-test, FAILURE = failure mode. */
   testState: TpmTestState;
   /** TPM_STCLEAR_DATA.PCR[24] (SHA-1). */
   pcrs: Uint8Array[];
   stclear: StclearFlags;
-  /** TPM_STANY_FLAGS.TOSPresent: a HASH_START happened since TPM_Init (facts §2.6). */
+  /** TPM_STANY_FLAGS.TOSPresent: a HASH_START happened since TPM_Init (libtpms `TPM12_IO_Hash_Start`). */
   tosPresent: boolean;
   /** TPM_STANY_FLAGS.stateSaved: a TPM_SaveState is pending in NV and not yet invalidated. */
   stateSaved: boolean;
-  /** The TPM_SHA1Start thread (facts §2.5). */
+  /** The TPM_SHA1Start thread (Part 3 §13.1). */
   sha1Thread: Sha1Stream | null;
-  /** The separate HASH_START/HASH_DATA context of the TIS (facts §2.7). */
+  /** The separate HASH_START/HASH_DATA context of the TIS (libtpms `sha1_context_tis`). */
   tisHash: Sha1Stream | null;
 }
 

@@ -1,5 +1,5 @@
 /**
- * TPM 2.0 constants (TPM 2.0 Library Part 2, "Constants"; facts §3.1), with the values and
+ * TPM 2.0 constants (TPM 2.0 Library Part 2, "Constants"; ms-tpm-20-ref `TpmTypes.h`), with the values and
  * implementation limits of libtpms 0.9.2 (`TpmProfile.h`), which is what `swtpm --tpm2` runs.
  */
 
@@ -24,7 +24,7 @@ export const TPM_ST = {
 } as const;
 export const TPM_ST_VALUES: ReadonlySet<number> = new Set(Object.values(TPM_ST));
 
-/** TPM_CC (Part 2 §6.5.2) — the commands this engine implements (facts §3.1 table). */
+/** TPM_CC (Part 2 §6.5.2) — the commands this engine implements. */
 export const TPM_CC = {
   PCR_Allocate: 0x0000012b,
   PCR_Event: 0x0000013c,
@@ -141,7 +141,7 @@ export const TPMA_SESSION = {
 /** TPM_GENERATED_VALUE (Part 2 §6.2): data starting with it never gets a hash-check ticket. */
 export const TPM_GENERATED_VALUE = 0xff544347;
 
-/** libtpms 0.9.2 implementation limits (`TpmProfile.h`, facts §3.4). */
+/** libtpms 0.9.2 implementation limits (`TpmProfile.h`). */
 export const LIMITS = {
   IMPLEMENTATION_PCR: 24,
   PCR_SELECT_MIN: 3,

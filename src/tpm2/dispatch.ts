@@ -2,7 +2,8 @@
  * Command dispatch (TPM 2.0 Library Part 3 §5 "Command processing"), in the order of libtpms
  * 0.9.2 `ExecCommand.c` ExecuteCommand: end any DRTM sequence, header (tag, size, code),
  * command code, Startup state, handles, handle load status, authorization area, parameters,
- * trailing bytes, action, response. Errors are always the 10-byte form (facts §3.1).
+ * trailing bytes, action, response. Errors are always the 10-byte form (tag TPM_ST_NO_SESSIONS;
+ * libtpms `ExecCommand.c`).
  */
 import { BeWriter } from '../bytes/index.js';
 import type { CommandContext, CommandDef, HandleKind } from './command.js';

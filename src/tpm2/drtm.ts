@@ -1,6 +1,6 @@
 /**
  * Dynamic launch events _TPM_Hash_Start / _TPM_Hash_Data / _TPM_Hash_End (TPM 2.0 Library
- * Part 3 §33; facts §3.6), as libtpms 0.9.2 `IntegrityCommands.c` implements them and swtpm's
+ * Part 3 §33; ms-tpm-20-ref `events/_TPM_Hash_*.c`), as libtpms 0.9.2 `IntegrityCommands.c` implements them and swtpm's
  * control channel (CMD_HASH_START/DATA/END) drives them: every call returns 0.
  *
  * - Start: discard an earlier DRTM sequence, create an event sequence in an object slot; if all

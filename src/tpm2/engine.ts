@@ -1,6 +1,7 @@
 /**
  * The TPM 2.0 engine: a pure, in-memory TPM 2.0 answering the DRTM command set byte for byte
- * like `swtpm --tpm2` (libtpms 0.9.2). See facts §3 for the commands and §4.2 for PCR rules.
+ * like `swtpm --tpm2` (libtpms 0.9.2). Commands: TPM 2.0 Library Part 3; PCR rules: pcr.ts
+ * (PC Client PCR attributes, libtpms `PCR.c`).
  */
 import { randomBytes } from 'node:crypto';
 import type { BankName } from '../hash/index.js';

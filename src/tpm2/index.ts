@@ -1,5 +1,5 @@
 /**
- * TPM 2.0 engine (TPM 2.0 Library, libtpms 0.9.2 behaviour as `swtpm --tpm2` shows it; facts §3, §4.2).
+ * TPM 2.0 engine (TPM 2.0 Library, libtpms 0.9.2 behaviour as `swtpm --tpm2` shows it).
  */
 export { createTpm2, Tpm2Engine, type Tpm2Options } from './engine.js';
 export { decodeRc, rcName, rcSafeAdd, TPM_RC, TPM_BAD_LOCALITY, RC_FMT1, RC_H, RC_P, RC_S, RC_1, type DecodedRc, type TpmRcName } from './rc.js';

@@ -1,5 +1,5 @@
 /**
- * Big-endian command reader for TPM 2.0 unmarshalling (TPM 2.0 Library Part 2 §5, facts §3.1).
+ * Big-endian command reader for TPM 2.0 unmarshalling (TPM 2.0 Library Part 2 §5).
  * Mirrors libtpms 0.9.2 `Unmarshal.c`: running out of bytes is TPM_RC_INSUFFICIENT, and the
  * caller adds the handle/parameter/session qualifier.
  */

@@ -1,6 +1,6 @@
 /**
  * Transient object slots holding hash and event sequence objects (TPM 2.0 Library Part 3
- * §17.3–17.6; libtpms 0.9.2 `Object.c`; facts §3.5). MAX_LOADED_OBJECTS = 3 slots; the handle
+ * §17.3–17.6; libtpms 0.9.2 `Object.c`). MAX_LOADED_OBJECTS = 3 slots; the handle
  * of slot i is TRANSIENT_FIRST + i, so the lowest free slot gives 0x80000000, 0x80000001, ...
  *
  * A sequence keeps the midstate of each hash it runs (a small byte string, src/hash/resumable.ts),

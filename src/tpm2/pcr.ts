@@ -1,9 +1,9 @@
 /**
  * PCR banks, PC Client PCR attributes and the pcrUpdateCounter, as libtpms 0.9.2 `PCR.c`
- * implements them (facts §3.5, §4.2).
+ * implements them (TPM 2.0 Part 3 §22; ms-tpm-20-ref `PCR.c` `s_initAttributes`).
  *
- * NOTE (facts §4.2 vs swtpm): the facts give libtpms' resetLocality for PCR 20–22 as 2,3,4 (0x1C),
- * read from libtpms master. libtpms 0.9.2 — what swtpm 0.7.1 runs — still has 2,4 (0x14); swtpm's
+ * NOTE (libtpms master vs swtpm): libtpms master (`PlatformPcr.c`) gives resetLocality 2,3,4 (0x1C)
+ * for PCR 20–22. libtpms 0.9.2 — what swtpm 0.7.1 runs — still has 2,4 (0x14); swtpm's
  * GetCapability(TPM_CAP_PCR_PROPERTIES, RESET_L3) lists only PCR 16 and 23. We follow swtpm.
  */
 import { digest, type HashAlg } from '../hash/index.js';

@@ -1,5 +1,5 @@
 /**
- * TPM_RC response codes (TPM 2.0 Library Part 2 §6.6; facts §3.2) and a decoder that says which
+ * TPM_RC response codes (TPM 2.0 Library Part 2 §6.6; ms-tpm-20-ref `TpmTypes.h`) and a decoder that says which
  * handle, parameter or session a format-1 code blames.
  */
 
@@ -102,7 +102,7 @@ export const RC_S = 0x800;
 export const RC_1 = 0x100;
 const RC_WARN = 0x900;
 
-/** TPM 1.2 TPM_BAD_LOCALITY: what libtpms' TPM2 control-channel ops return (facts §2.3). */
+/** TPM 1.2 TPM_BAD_LOCALITY: what libtpms' TPM2 control-channel ops return (libtpms `tpm_error.h`). */
 export const TPM_BAD_LOCALITY = 0x3d;
 
 const NAMES = new Map<number, string>(Object.entries(TPM_RC).map(([k, v]) => [v, `TPM_RC_${k}`]));

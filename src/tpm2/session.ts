@@ -1,5 +1,5 @@
 /**
- * The command authorization area (TPM 2.0 Library Part 1 §18, Part 3 §5; facts §3.3), checked
+ * The command authorization area (TPM 2.0 Library Part 1 §18, Part 3 §5), checked
  * as libtpms 0.9.2 `SessionProcess.c` does (RetrieveSessionData, ParseSessionBuffer,
  * CheckAuthSession, CheckPWAuthSession). Only password sessions (TPM_RS_PW) exist in this TPM:
  * an HMAC or policy session handle is never loaded (TPM_RC_REFERENCE_S0 + index).

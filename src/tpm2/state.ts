@@ -43,7 +43,7 @@ export interface Tpm2State {
   proof: Uint8Array;
 }
 
-/** Hash algorithms libtpms 0.9.2 implements (HASH_COUNT = 4; SM3 is not built — facts §3.5). */
+/** Hash algorithms libtpms 0.9.2 implements (HASH_COUNT = 4; SM3 is not built — libtpms `TpmProfile.h`). */
 export const LIBTPMS_HASHES: readonly BankName[] = ['sha1', 'sha256', 'sha384', 'sha512'];
 
 export function implementedAlgs(banks: readonly BankName[]): HashAlg[] {

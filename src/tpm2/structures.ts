@@ -1,5 +1,5 @@
 /**
- * Structure codecs (TPM 2.0 Library Part 2 §10 (structures) and §9 (interface types); facts §3.4),
+ * Structure codecs (TPM 2.0 Library Part 2 §10 (structures) and §9 (interface types)),
  * with libtpms 0.9.2 `Unmarshal.c` error codes. One decode and one encode per structure.
  */
 import type { BeWriter } from '../bytes/index.js';

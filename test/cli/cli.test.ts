@@ -7,9 +7,10 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, describe, expect, it } from 'vitest';
+import { EVENTLOG_FIXTURE_DIR } from '../fixtures/eventlogs/index.js';
 
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
-const VECTORS = fileURLToPath(new URL('../../../shared/vectors/eventlogs/', import.meta.url));
+const VECTORS = EVENTLOG_FIXTURE_DIR;
 const TSX = join(ROOT, 'node_modules/.bin/tsx');
 const MAIN = join(ROOT, 'src/cli/main.ts');
 const tmp = mkdtempSync(join(tmpdir(), 'tpm-measure-cli-'));

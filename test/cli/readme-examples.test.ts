@@ -10,9 +10,10 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, describe, expect, it } from 'vitest';
 import { main } from '../../src/cli/main.js';
+import { EVENTLOG_FIXTURE_DIR } from '../fixtures/eventlogs/index.js';
 
 const DOC = readFileSync(fileURLToPath(new URL('../../docs/replay-verify.md', import.meta.url)), 'utf8');
-const VECTORS = fileURLToPath(new URL('../../../shared/vectors/eventlogs/', import.meta.url));
+const VECTORS = EVENTLOG_FIXTURE_DIR;
 const NAME = 'tpm2tools-event-sd-boot-fedora37';
 
 const tmp = mkdtempSync(join(tmpdir(), 'tpm-measure-doc-'));

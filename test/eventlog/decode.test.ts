@@ -17,7 +17,7 @@ const firstOf = (name: string, type: number): EventDetails => {
   return decodeEventData(e.pcr, e.type, e.data);
 };
 
-describe('event data decoding (TCG PC Client PFP event data; facts §5.1, §6(c))', () => {
+describe('event data decoding (TCG PC Client PFP event data; Intel TXT and Secure Launch types)', () => {
   it.each([
     ['Spec ID Event03 header', 'gotpmtools-glinux-alex', EV.NO_ACTION, { kind: 'spec-id', signature: 'Spec ID Event03' }],
     ['EV_EFI_VARIABLE_DRIVER_CONFIG', 'tpm2tools-event-uefivar', EV.EFI_VARIABLE_DRIVER_CONFIG, { kind: 'efi-variable', variableGuid: '8be4df61-93ca-11d2-aa0d-00e098032b8c', name: 'SecureBoot', dataLength: 1 }],
@@ -62,7 +62,7 @@ describe('event data decoding (TCG PC Client PFP event data; facts §5.1, §6(c)
   });
 });
 
-describe('SM3 and SHA-512 banks (facts §3.7)', () => {
+describe('SM3 and SHA-512 banks (OneDigest placeholder banks)', () => {
   it('writer → parser → replay with sm3_256 and sha512', () => {
     const log = new Tcg2Log({ banks: ['sm3_256', 'sha512'] });
     const d = enc.encode('blob');

@@ -6,7 +6,7 @@ import { EVENT_LOG_POINTER2_1, Tcg2Log, oneDigest } from '../../src/eventlog/tcg
 
 const enc = new TextEncoder();
 
-describe('facts §6(b) TCG2 crypto-agile writer', () => {
+describe('TCG2 crypto-agile writer (TCG PC Client PFP, as the Xen series writes it)', () => {
   it('writes a Spec ID Event03 header listing the banks', () => {
     const log = new Tcg2Log({ banks: ['sha1', 'sha256'] });
     const b = log.bytes();
@@ -51,7 +51,7 @@ describe('facts §6(b) TCG2 crypto-agile writer', () => {
     expect(log.append({ pcr: 18, type: 0x502, digests: { sha1: new Uint8Array(20), sha384: oneDigest(48) }, data: new Uint8Array(0) })).not.toBeNull();
   });
 
-  it('EVENT_LOG_POINTER2_1 describes the log as Xen sees it (§6(c))', () => {
+  it('EVENT_LOG_POINTER2_1 describes the log as Xen sees it (tboot HEAP_EVENT_LOG_POINTER_ELEMENT2_1)', () => {
     const log = new Tcg2Log({ banks: ['sha1', 'sha256'], size: 32768 });
     log.append({ pcr: 18, type: 0x502, digests: [new Uint8Array(20), new Uint8Array(32)], data: new Uint8Array(0) });
     const p = log.pointer2_1({ physicalAddress: 0x12345000n });
@@ -71,7 +71,7 @@ describe('facts §6(b) TCG2 crypto-agile writer', () => {
   });
 });
 
-describe('event type names (facts §6(c), §5.1)', () => {
+describe('event type names (Intel TXT_EVTYPE_*, Secure Launch DLE_EVTYPE_*)', () => {
   it('names spec, TXT and Secure Launch types greppably', async () => {
     const { eventTypeName } = await import('../../src/eventlog/constants.js');
     expect(eventTypeName(EV.NO_ACTION)).toBe('EV_NO_ACTION');

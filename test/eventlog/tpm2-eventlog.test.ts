@@ -47,7 +47,7 @@ const cases: [string, BankName[]][] = [
   ['4 banks', ['sha1', 'sha256', 'sha384', 'sha512']],
 ];
 
-describe.skipIf(!installed)('tpm2_eventlog parses our TCG2 logs (facts §6(b))', () => {
+describe.skipIf(!installed)('tpm2_eventlog parses our TCG2 logs', () => {
   it.each(cases)('%s: printed PCRs equal our replay', (_name, banks) => {
     const log = new Tcg2Log({ banks });
     const enc = new TextEncoder();

@@ -7,7 +7,7 @@ import { TPM12_PCR_EVENT, TXT_CONTAINER, TxtContainerLog, decodeTxtContainer } f
 
 const enc = new TextEncoder();
 
-describe('facts §6(a) TXT event container writer', () => {
+describe('TXT event container writer (tboot event_log_container_t)', () => {
   it('writes the 48-byte header exactly', () => {
     const log = new TxtContainerLog({ size: 32768 });
     const b = log.bytes();
@@ -48,7 +48,7 @@ describe('facts §6(a) TXT event container writer', () => {
     expect(log.events()).toEqual(dec.events);
   });
 
-  it('refuses an entry that does not fit (§6(e)) and keeps accepting smaller ones (gap)', () => {
+  it('refuses an entry that does not fit and keeps accepting smaller ones (the log gap)', () => {
     const log = new TxtContainerLog({ size: 48 + 32 + 10 + 32 });
     const d = new Uint8Array(20);
     expect(log.fits(10)).toBe(true);

@@ -1,11 +1,10 @@
 /**
- * Loader for the shared public event-log vectors (/work/shared/vectors/eventlogs, see its
- * README for provenance). Expected values are read at test time, never copied into code.
+ * Loader for the public event-log vectors in test/fixtures/eventlogs (see the README there for
+ * provenance). Expected values are read at test time, never copied into code.
  */
 import { readFileSync, readdirSync } from 'node:fs';
-import { fileURLToPath } from 'node:url';
-
-export const VECTOR_DIR = fileURLToPath(new URL('../../../shared/vectors/eventlogs/', import.meta.url));
+import { join } from 'node:path';
+import { EVENTLOG_FIXTURE_DIR } from '../fixtures/eventlogs/index.js';
 
 export interface VectorExpected {
   format: string;
@@ -22,12 +21,12 @@ export interface Vector {
 }
 
 export function loadVectors(): Vector[] {
-  return readdirSync(VECTOR_DIR)
+  return readdirSync(EVENTLOG_FIXTURE_DIR)
     .filter((f) => f.endsWith('.bin'))
     .sort()
     .map((f) => ({
       name: f.replace(/\.bin$/, ''),
-      bytes: new Uint8Array(readFileSync(VECTOR_DIR + f)),
-      expected: JSON.parse(readFileSync(VECTOR_DIR + f.replace(/\.bin$/, '.expected.json'), 'utf8')) as VectorExpected,
+      bytes: new Uint8Array(readFileSync(join(EVENTLOG_FIXTURE_DIR, f))),
+      expected: JSON.parse(readFileSync(join(EVENTLOG_FIXTURE_DIR, f.replace(/\.bin$/, '.expected.json')), 'utf8')) as VectorExpected,
     }));
 }

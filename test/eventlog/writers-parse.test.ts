@@ -13,7 +13,7 @@ const enc = new TextEncoder();
 const zero = (n: number): Uint8Array => new Uint8Array(n);
 const ones = (n: number): Uint8Array => new Uint8Array(n).fill(0xff);
 
-describe('writers → parser → replay (facts §6(a)(b), §5.3)', () => {
+describe('writers → parser → replay (TXT container and TCG2 log; PCR chains of the Xen series)', () => {
   it('TCG2 writer output parses back, round-trips and replays per bank, placeholder banks included', () => {
     const banks: BankName[] = ['sha1', 'sha256', 'sha384'];
     const log = new Tcg2Log({ banks });
@@ -23,7 +23,7 @@ describe('writers → parser → replay (facts §6(a)(b), §5.3)', () => {
       const d = {
         sha1: digest('sha1', b),
         sha256: digest('sha256', b),
-        // Xen 64-bit path: OneDigest placeholder for banks other than SHA1/SHA256 (facts §3.7).
+        // Xen 64-bit path: OneDigest placeholder for banks other than SHA1/SHA256 (docs/tpm-quirks.md#onedigest-placeholder).
         sha384: i === 0 ? digest('sha384', b) : oneDigest(48),
       };
       log.append({ pcr: 18, type: SLAUNCH_EVTYPE.SLAUNCH, digests: d, data: enc.encode('Measured') });
@@ -61,7 +61,7 @@ describe('writers → parser → replay (facts §6(a)(b), §5.3)', () => {
     expect(r.pcrs.sha1?.[19]).toEqual(zero(20));
   });
 
-  it('TXT container nested in a Spec ID Event00 header (facts §6(f)) parses and round-trips', () => {
+  it('TXT container nested in a Spec ID Event00 header (secure-kernel-loader layout) parses and round-trips', () => {
     const c = new TxtContainerLog({ size: 4096 });
     c.append({ pcr: 17, type: SLAUNCH_EVTYPE.SLAUNCH, digest: sha1(enc.encode('skl')), data: enc.encode('SKINIT') });
     const containerHeader = c.bytes().subarray(0, 48);
@@ -94,7 +94,7 @@ describe('writers → parser → replay (facts §6(a)(b), §5.3)', () => {
   });
 });
 
-describe('writers: digest filled after append (facts §6(a) step 5, §3.7 step 5)', () => {
+describe('writers: digest filled after append (Xen early paths, TPM 1.2 and TPM 2.0)', () => {
   it('TxtContainerLog.setDigest rewrites the Digest field in place', () => {
     const c = new TxtContainerLog({ size: 256 });
     c.append({ pcr: 18, type: SLAUNCH_EVTYPE.SLAUNCH, digest: zero(20), data: zero(0) });

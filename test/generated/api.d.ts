@@ -113,13 +113,13 @@ export interface paths {
         /**
          * Run a dynamic launch (HASH_START / HASH_DATA / HASH_END at locality 4)
          * @description Resets PCR 17–22 to zero and extends PCR 17 with the hash of the body, as the CPU does
-         *     with the SINIT ACM (facts §2.7, §3.6). Answers the PCR values after, and the TPM's return
+         *     with the SINIT ACM (libtpms TPM12_IO_Hash_*, ms-tpm-20-ref _TPM_Hash_*). Answers the PCR values after, and the TPM's return
          *     code: a launch the TPM refuses (e.g. before TPM_Startup) is reported with HTTP 200 and a
          *     non-zero `returnCode`, like any other TPM answer.
          *
          *     Unless `logEvent=false`, a successful launch also appends one synthetic SINIT-style event to
          *     the session's log — PCR 17, type 0x402 (TXT EVTYPE_HASH_START), the hash of the data in each
-         *     log bank, no event data — standing in for the events SINIT writes before Xen (facts §6(c)),
+         *     log bank, no event data — standing in for the events SINIT writes before Xen (docs/tpm-quirks.md#sinit-events),
          *     so that replaying the log reproduces PCR 17 from zero.
          */
         post: operations["dynamicLaunch"];
@@ -197,8 +197,8 @@ export interface paths {
         };
         /**
          * The session's event log
-         * @description TPM 1.2 sessions keep the TXT 1.2 event container (facts §6(a)); TPM 2.0 sessions keep the TCG
-         *     crypto-agile log (facts §6(b)). `application/octet-stream` gives the bytes exactly as they
+         * @description TPM 1.2 sessions keep the TXT 1.2 event container; TPM 2.0 sessions keep the TCG
+         *     crypto-agile log (TCG PC Client PFP). `application/octet-stream` gives the bytes exactly as they
          *     would sit in memory; `application/json` the decoded events.
          */
         get: operations["getEventLog"];
@@ -219,7 +219,7 @@ export interface paths {
             };
             cookie?: never;
         };
-        /** The TXT heap EVENT_LOG_POINTER2_1 element of a TPM 2.0 session's log (facts §6(c)) */
+        /** The TXT heap EVENT_LOG_POINTER2_1 element of a TPM 2.0 session's log (tboot HEAP_EVENT_LOG_POINTER_ELEMENT2_1) */
         get: operations["getEventLogPointer"];
         put?: never;
         post?: never;
@@ -343,7 +343,8 @@ export interface components {
              */
             logSize?: number;
             /**
-             * @description `xen` reproduces the seed exactly (facts §6(e), §7 items 6–8, 14); `strict` never leaves a
+             * @description `xen` reproduces the seed exactly (docs/tpm-quirks.md: log gap, OneDigest placeholder, TPM2 log
+             *     full, event-sequence digests, logged but not extended); `strict` never leaves a
              *     gap in the log and never logs what the TPM refused.
              * @default xen
              * @enum {string}
@@ -358,7 +359,7 @@ export interface components {
             tisProfile?: "tis-1.2" | "tis-1.3" | "ptp-fifo";
             tis?: components["schemas"]["TisOptions"];
         };
-        /** @description Register-level options of the session's TIS (facts §1.6, §1.8). */
+        /** @description Register-level options of the session's TIS (QEMU defaults). */
         TisOptions: {
             /**
              * @description TPM_DID_VID (0xF00); default 0x00011014 (QEMU: IBM, device 1).
@@ -792,7 +793,7 @@ export interface operations {
                 };
             };
             404: components["responses"]["Problem"];
-            /** @description A locality other than 4 holds the TPM, so the interface ignores the launch cycles (facts §1.10); nothing changed. */
+            /** @description A locality other than 4 holds the TPM, so the interface ignores the launch cycles (docs/tpm-quirks.md#locality-4); nothing changed. */
             409: {
                 headers: {
                     [name: string]: unknown;

@@ -30,7 +30,7 @@ async function send(id: string, hexCmd: string, locality?: number): Promise<{ st
   return { status: res.status, hex: buf.toString('hex'), rc: res.headers.get('x-tpm-return-code') };
 }
 
-describe('POST /commands (facts §2)', () => {
+describe('POST /commands (TPM 1.2 commands, TPM Main Part 3)', () => {
   it('answers the raw response; PCR 17 is FF..FF before a launch', async () => {
     const id = await session();
     const r = await send(id, PCRREAD_17);
@@ -91,7 +91,7 @@ describe('POST /commands (facts §2)', () => {
   });
 });
 
-describe('POST /drtm (facts §2.7)', () => {
+describe('POST /drtm (TPM_HASH_START/DATA/END, libtpms tpm_tpm12_tis.c)', () => {
   it('resets PCR 17–22 and extends PCR 17 with SHA1(0^20 ‖ SHA1(data))', async () => {
     const id = await session();
     const res = await srv.client.POST('/v1/sessions/{id}/drtm', {

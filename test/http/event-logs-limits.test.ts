@@ -3,10 +3,12 @@
  * MAX_EVENT_DATA_BYTES): past them a log is a 422 naming the offset and record, never unbounded work.
  */
 import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { afterAll, beforeAll, expect, it } from 'vitest';
+import { EVENTLOG_FIXTURE_DIR } from '../fixtures/eventlogs/index.js';
 import { startServer, type TestServer } from '../support/server.js';
 
-const VECTOR = new URL('../../../shared/vectors/eventlogs/tpm2tools-event-arch-linux.bin', import.meta.url);
+const VECTOR = join(EVENTLOG_FIXTURE_DIR, 'tpm2tools-event-arch-linux.bin');
 let srv: TestServer;
 beforeAll(async () => {
   srv = await startServer({ maxEventLogEvents: 10, maxEventDataBytes: 64 });

@@ -1,7 +1,7 @@
 /**
  * POST /v1/event-logs/replay and /v1/event-logs/verify end to end: a listening server, the client
  * generated from openapi.yaml (every response checked against the contract), the 26 public vectors
- * in /work/shared/vectors/eventlogs (expected values read at test time, never copied here), real
+ * in test/fixtures/eventlogs (expected values read at test time, never copied here), real
  * logs tampered byte by byte, hostile inputs and the size limit.
  */
 import { createHash } from 'node:crypto';

@@ -1,6 +1,6 @@
 /**
  * POST /measurements end to end: both hashing paths, multipart and octet-stream, the seed's (xen)
- * and strict log rules (facts §6(e), §7 item 14), and bad input leaving PCRs and log untouched.
+ * and strict log rules (docs/tpm-quirks.md#log-gap, #logged-but-not-extended), and bad input leaving PCRs and log untouched.
  */
 import { createHash } from 'node:crypto';
 import { request as httpRequest } from 'node:http';
@@ -56,7 +56,7 @@ async function logJson(id: string): Promise<{ header: Record<string, number>; ev
   return (await res.json()) as { header: Record<string, number>; events: Array<Record<string, unknown>> };
 }
 
-describe('host and tpm hashing give the same PCR value (facts §2.5, §5.2)', () => {
+describe('host and tpm hashing give the same PCR value (TPM_Extend vs SHA1CompleteExtend)', () => {
   for (const size of [0, 8, 64, 65, 128, 1088, 5000, 70_000]) {
     it(`${size} bytes`, async () => {
       const data = blob(size, size + 7);
@@ -230,7 +230,7 @@ describe('bad input extends nothing and logs nothing', () => {
   }
 });
 
-describe('refused extends (facts §4.1, §7 item 14)', () => {
+describe('refused extends (libtpms PC Client pcrExtendLocal; logged but not extended)', () => {
   for (const hashing of ['host', 'tpm']) {
     it(`xen mode logs the event, reports extended:false and the TPM code (${hashing})`, async () => {
       const id = await newSession({ compat: 'xen' });
@@ -261,7 +261,7 @@ describe('refused extends (facts §4.1, §7 item 14)', () => {
     });
   }
 
-  it('PCR 17 cannot be extended from locality 2 before the dynamic launch made it non-zero… it is FF..FF then, and zero after HASH_START only (facts §7 item 9)', async () => {
+  it('before any dynamic launch PCR 17 is FF..FF, not zero, so locality 2 may extend it (PCR 17 zero rule, libtpms TPM_ExtendCommon)', async () => {
     const id = await newSession();
     // Before any launch PCR 17 is FF..FF: locality 2 may extend it.
     const r = await measure(id, blob(10), 'pcr=17');
@@ -269,7 +269,7 @@ describe('refused extends (facts §4.1, §7 item 14)', () => {
   });
 });
 
-describe('log overflow: the gap (facts §6(e))', () => {
+describe('log overflow: the gap (Xen slaunch patch create_log_event12)', () => {
   // Container of 48 + 2×(32+10) + 20 bytes: two small events fit, a big one does not.
   const logSize = 48 + 2 * 42 + 20;
   it('xen: a big event is skipped but extended, a later small one is still logged', async () => {
@@ -303,7 +303,7 @@ describe('log overflow: the gap (facts §6(e))', () => {
   });
 });
 
-describe('event log as the seed leaves it in memory (facts §6(a))', () => {
+describe('event log as the seed leaves it in memory (TXT event container)', () => {
   it('octet-stream is the whole container; JSON decodes it', async () => {
     const id = await newSession({ logSize: 4096 });
     await drtm(id);
@@ -332,7 +332,7 @@ describe('event log as the seed leaves it in memory (facts §6(a))', () => {
 });
 
 describe('per-session queue', () => {
-  it('a request that arrives during an upload waits for it (arrival order, facts §7 item 11)', async () => {
+  it('a request that arrives during an upload waits for it (arrival order: the SHA-1 thread must not be interrupted)', async () => {
     const id = await newSession();
     await drtm(id);
     const data = blob(20_000);

@@ -1,6 +1,7 @@
 /**
  * The logs a session writes explain its PCRs: replaying them (our replay endpoint, and tpm2_eventlog
- * for TCG2 logs) gives exactly the PCR values the session reports. Facts §6(a), §6(b).
+ * for TCG2 logs) gives exactly the PCR values the session reports (TXT event container; TCG PC Client
+ * crypto-agile log).
  */
 import { spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
@@ -56,7 +57,7 @@ describe('session logs replay to the session PCRs', () => {
         const r = await replay(s.log);
         expect(r.format).toBe('tcg2-agile');
         if (compat === 'xen' && banks[0] !== 'sha1') {
-          // Facts §7 item 8: EventSequenceComplete returns SHA-1 first; Xen stops copying digests at
+          // docs/tpm-quirks.md#event-sequence-digests: EventSequenceComplete returns SHA-1 first; Xen stops copying digests at
           // the first algorithm its log header does not list, so with a SHA-256-only header the
           // TPM-hashed entries keep the OneDigest placeholder while the TPM extended the real digest.
           expect(r.banks.sha256![18]).not.toBe(s.pcrs.sha256![18]);

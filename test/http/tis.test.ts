@@ -1,5 +1,5 @@
 /**
- * The TIS register interface over HTTP (facts §1): MMIO batches run in order and atomically, the
+ * The TIS register interface over HTTP (TCG PC Client TIS / PTP FIFO, as QEMU models it): MMIO batches run in order and atomically, the
  * decoded state, and what happens to the service's own FIFO users when a client holds a locality.
  */
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
@@ -52,24 +52,24 @@ describe('POST /mmio', () => {
     ]);
     expect(status).toBe(200);
     const r = body.results!;
-    expect(r[0]).toEqual({ value: 0x81 }); // tpmRegValidSts | tpmEstablishment (no launch yet), facts §1.3
+    expect(r[0]).toEqual({ value: 0x81 }); // tpmRegValidSts | tpmEstablishment (no launch yet), as QEMU's qtest expects
     expect(r[2]).toMatchObject({ matched: true });
     expect(r[6]).toEqual({ value: 0x80 }); // whole command in: stsValid, Expect clear
     expect(r[8]).toMatchObject({ matched: true });
     expect(Buffer.from(r[9]!.data as string, 'base64').toString('hex')).toBe('00c40000001e00000000' + 'ff'.repeat(20));
-    expect(r[10]).toEqual({ value: 0x80 }); // after the last byte: stsValid only (§7 item 1)
+    expect(r[10]).toEqual({ value: 0x80 }); // after the last byte: stsValid only (docs/tpm-quirks.md#fifo-over-read)
     expect(Buffer.from(r[11]!.data as string, 'base64').toString('hex')).toBe('ffff'); // over-read
     expect(r[14]).toEqual({ value: 0x81 });
   });
 
-  it('reads INTF_CAPABILITY and DID_VID with the documented defaults per profile (facts §1.5, §1.8)', async () => {
+  it('reads INTF_CAPABILITY and DID_VID with the documented defaults per profile (QEMU values)', async () => {
     const a = await session('1.2');
     const b = await session('2.0');
     const ra = await mmio(a, [{ op: 'read', offset: DID_VID, size: 4 }, { op: 'read', offset: STS(0), size: 4 }]);
     const rb = await mmio(b, [{ op: 'read', offset: INTF_CAP, size: 4 }, { op: 'read', offset: STS(0), size: 4 }]);
     expect(ra.body.results![0]).toEqual({ value: 0x00011014 });
     expect(rb.body.results![0]).toEqual({ value: 0x30000697 });
-    // Locality 0 is not active: STS reads all-ones, so Xen's family check sees TPM 2.0 (§7 item 4).
+    // Locality 0 is not active: STS reads all-ones, so Xen's family check sees TPM 2.0 (docs/tpm-quirks.md#family-detection).
     expect(rb.body.results![1]).toEqual({ value: 0xffffffff });
   });
 
@@ -123,14 +123,14 @@ describe('GET /tis and the service sharing the interface with MMIO clients', () 
     expect((await post()).status).toBe(201);
   });
 
-  it('/drtm while locality 0 is held → 409 (the interface ignores the cycles, facts §1.10)', async () => {
+  it('/drtm while locality 0 is held → 409 (the interface ignores the cycles, libtpms TPM12_IO_Hash_Start)', async () => {
     const id = await session();
     await mmio(id, [{ op: 'write', offset: ACCESS(0), size: 1, value: 0x02 }]);
     const r = await srv.fetch(`/v1/sessions/${id}/drtm`, { method: 'POST' });
     expect(r.status).toBe(409);
   });
 
-  it('after /drtm, ACCESS.tpmEstablishment reads 0 in every locality (facts §1.3)', async () => {
+  it('after /drtm, ACCESS.tpmEstablishment reads 0 in every locality (QEMU tpm_tis_mmio_read)', async () => {
     const id = await session();
     await srv.fetch(`/v1/sessions/${id}/drtm`, { method: 'POST' });
     const { body } = await mmio(id, [0, 1, 2, 3].map((l) => ({ op: 'read', offset: ACCESS(l), size: 1 })));
@@ -138,7 +138,7 @@ describe('GET /tis and the service sharing the interface with MMIO clients', () 
   });
 });
 
-describe('TIS options at session creation (facts §1.5, §1.8, §1.14)', () => {
+describe('TIS options at session creation (profile, DID_VID/RID, Xen family detection)', () => {
   it('DID_VID, RID and the burstCount maximum are configurable and shown on the session', async () => {
     const { data, response } = await srv.client.POST('/v1/sessions', { body: { family: '1.2', tisProfile: 'tis-1.3', tis: { didVid: 0x001a15d1, rid: 0x10, burstMax: 0xff } } });
     expect(response.status).toBe(201);

@@ -1,5 +1,6 @@
 /**
- * TPM 2.0 sessions over HTTP (facts §3.7, §5.3, §7 items 5–8): both hashing paths, the xen rules
+ * TPM 2.0 sessions over HTTP (Xen slaunch patches 12/21, v3 11/22 and 13/22; docs/tpm-quirks.md):
+ * both hashing paths, the xen rules
  * (OneDigest placeholder, no extend when the log is full, digest copy stopping at the first
  * algorithm the log header does not list) and strict mode, the TCG2 log and the POINTER2_1 element.
  */
@@ -47,7 +48,7 @@ async function pcrs(id: string): Promise<Record<string, string[]>> {
   return data!.banks as Record<string, string[]>;
 }
 
-describe('dynamic launch on TPM 2.0 (facts §3.6, §4.2)', () => {
+describe('dynamic launch on TPM 2.0 (ms-tpm-20-ref _TPM_Hash_End, PC Client PCR 17–22)', () => {
   it('PCR 17 = H(0 ‖ H(data)) in every allocated bank, 18–22 zero, 0–16 and 23 untouched', async () => {
     const id = await session(['sha1', 'sha256', 'sha384']);
     const before = await pcrs(id);
@@ -83,7 +84,7 @@ describe('host and tpm hashing agree (strict: real digests everywhere)', () => {
   }
 });
 
-describe('xen rules (facts §7 items 6–8)', () => {
+describe('xen rules (OneDigest placeholder, TPM2 log full, event-sequence digests)', () => {
   it('host path: SHA-384/512 banks get the OneDigest placeholder, in the log and in the TPM', async () => {
     const id = await session(['sha1', 'sha256', 'sha384', 'sha512']);
     await post(`/v1/sessions/${id}/drtm?logEvent=false`, Buffer.alloc(0));
@@ -103,7 +104,7 @@ describe('xen rules (facts §7 items 6–8)', () => {
 
   it('tpm path: the TPM extends real digests; the entry copies them up to the first unlisted algorithm', async () => {
     // Header {sha256}: EventSequenceComplete returns SHA-1 first, which the header does not list,
-    // so Xen copies nothing and the entry keeps the placeholder (§7 item 8).
+    // so Xen copies nothing and the entry keeps the placeholder (docs/tpm-quirks.md#event-sequence-digests).
     const id = await session(['sha256']);
     await post(`/v1/sessions/${id}/drtm?logEvent=false`, Buffer.alloc(0));
     const data = blob(700, 8);
@@ -151,7 +152,7 @@ describe('xen rules (facts §7 items 6–8)', () => {
   });
 });
 
-describe('TCG2 log and the TXT heap pointer (facts §6(b), §6(c))', () => {
+describe('TCG2 log and the TXT heap pointer (TCG PC Client PFP, tboot HEAP_EVENT_LOG_POINTER_ELEMENT2_1)', () => {
   it('the log starts with a Spec ID Event03 header listing the allocated banks; POINTER2_1 tracks it', async () => {
     const id = await session(['sha1', 'sha256', 'sha384']);
     await post(`/v1/sessions/${id}/drtm`, blob(100, 1));

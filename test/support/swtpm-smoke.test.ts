@@ -9,7 +9,7 @@ describeWithSwtpm('swtpm harness (reference peer)', () => {
   afterAll(async () => {
     await tpm.stop();
   });
-  it('PCR 17 reads FF..FF before any dynamic launch (facts §2.8)', async () => {
+  it('PCR 17 reads FF..FF before any dynamic launch (libtpms TPM_PCR_Init)', async () => {
     const r = await tpm.send(Uint8Array.from(Buffer.from('00c10000000e0000001500000011', 'hex')));
     expect(Buffer.from(r).toString('hex')).toBe('00c40000001e00000000' + 'ff'.repeat(20));
   });

@@ -1,5 +1,6 @@
 /**
- * Locality arbitration (facts §1.3, §1.9) including QEMU's qtests
+ * Locality arbitration (QEMU `tpm_tis_mmio_write` ACCESS case, `tpm_tis_new_active_locality`)
+ * including QEMU's qtests
  * `tpm_tis_test_check_access_reg`, `…_seize` and `…_release` (tests/qtest/tpm-tis-util.c),
  * re-expressed as register scripts against exact values built from named flags.
  */
@@ -11,7 +12,7 @@ const { TPM_REG_VALID_STS: VALID, TPM_ESTABLISHMENT: EST, ACTIVE_LOCALITY: ACTIV
   TIS_ACCESS;
 const NUM = 5;
 
-describe('facts §1.9: QEMU qtests, every profile', () => {
+describe('QEMU qtests (tpm-tis-util.c), every profile', () => {
   for (const profile of TIS_PROFILES) {
     // Mirrors qtest tpm_tis_test_check_localities: ACCESS of locality 0 reads VALID|EST while
     // CAPABILITY/INTERFACE_ID/DID_VID/RID are readable at every locality. Difference: the qtest
@@ -114,7 +115,7 @@ describe('facts §1.9: QEMU qtests, every profile', () => {
   }
 });
 
-describe('facts §1.9: arbitration scenarios', () => {
+describe('arbitration scenarios (QEMU ACCESS semantics)', () => {
   it('requestUse while another locality is active stays pending; relinquish hands over to the highest requester', () => {
     const d = fakeDevice('ptp-fifo');
     const { readb, writeb } = io(d);
@@ -175,7 +176,7 @@ describe('facts §1.9: arbitration scenarios', () => {
     expect(d.state().activeLocality).toBe(3);
   });
 
-  it('locality 4 is not writable by software (facts §1.9 item 5, §7 item 12)', () => {
+  it('locality 4 is not writable by software (QEMU drops locality-4 writes)', () => {
     const d = fakeDevice('ptp-fifo');
     const { readb, writeb } = io(d);
     writeb(REG(4, TIS_REG.ACCESS), REQUEST_USE);
@@ -188,7 +189,7 @@ describe('facts §1.9: arbitration scenarios', () => {
     expect(d.state().activeLocality).toBe(3);
   });
 
-  it('localityChange interrupt on the new owner when enabled (facts §1.9 item 6)', () => {
+  it('localityChange interrupt on the new owner when enabled (QEMU tpm_tis_new_active_locality)', () => {
     const d = fakeDevice('ptp-fifo');
     const { readl, writeb } = io(d);
     writeb(REG(0, TIS_REG.ACCESS), REQUEST_USE);
@@ -203,7 +204,7 @@ describe('facts §1.9: arbitration scenarios', () => {
   });
 });
 
-describe('facts §1.11: a locality change aborts the shared buffer (difference from QEMU: new owner starts Idle)', () => {
+describe('a locality change aborts the shared buffer (difference from QEMU: new owner starts Idle)', () => {
   const PCRREAD17 = Uint8Array.of(0x00, 0xc1, 0x00, 0x00, 0x00, 0x0e, 0x00, 0x00, 0x00, 0x15, 0x00, 0x00, 0x00, 0x11);
   for (const stage of ['reception', 'execution', 'completion'] as const) {
     it(`relinquish in ${stage} hands over to the waiting locality, which starts in Idle with nothing to read`, () => {

@@ -1,7 +1,8 @@
 /**
- * Interrupts (facts §1.4), selfTestDone / commandCancel / resetEstablishment (facts §1.6,
- * §7 item 20), the dynamic launch at locality 4 (facts §1.10, §2.7), Xen's family detection
- * (facts §1.14, §7 item 4), state view and snapshot/restore.
+ * Interrupts (QEMU `TPM_TIS_INT_*`), selfTestDone / commandCancel / resetEstablishment (EDK2
+ * `PTP_FIFO_STS_EX_*`; docs/tpm-quirks.md#reset-establishment), the dynamic launch at locality 4
+ * (libtpms `tpm_tpm12_tis.c`; docs/tpm-quirks.md#locality-4), Xen's family detection
+ * (docs/tpm-quirks.md#family-detection), state view and snapshot/restore.
  */
 import { describe, expect, it } from 'vitest';
 import { extendValue, sha1 } from '../../src/hash/index.js';
@@ -40,7 +41,7 @@ function exchange(d: TisDevice, l: number, cmd: Uint8Array): Uint8Array {
 }
 const ints = (d: TisDevice, l = 0) => d.read(REG(l, TIS_REG.INT_STATUS), 4);
 
-describe('facts §1.4: interrupt enable/status', () => {
+describe('interrupt enable/status (QEMU TPM_TIS_INT_*)', () => {
   it('commandReady, stsValid, dataAvail set when they happen; W1C clears only written bits', () => {
     const d = fakeDevice('tis-1.3');
     grant(d, 0);
@@ -79,7 +80,7 @@ describe('facts §1.4: interrupt enable/status', () => {
   });
 });
 
-describe('facts §1.6: selfTestDone, commandCancel, resetEstablishment', () => {
+describe('STS selfTestDone, commandCancel, resetEstablishment (QEMU, EDK2 PTP_FIFO_STS_EX_*)', () => {
   it('selfTestDone is set by a successful self-test and kept in every locality', () => {
     for (const [d, cmd] of [
       [new TisDevice(new FakeTpm12()), CONTINUE_SELFTEST],
@@ -110,7 +111,7 @@ describe('facts §1.6: selfTestDone, commandCancel, resetEstablishment', () => {
     expect(d.state().state).toBe('completion');
   });
 
-  it('resetEstablishmentBit: PTP only, locality 3 only in practice (facts §7 item 20)', () => {
+  it('resetEstablishmentBit: PTP only, locality 3 only in practice (QEMU)', () => {
     for (const profile of TIS_PROFILES) {
       for (const l of [0, 1, 2, 3]) {
         const d = fakeDevice(profile);
@@ -127,7 +128,7 @@ describe('facts §1.6: selfTestDone, commandCancel, resetEstablishment', () => {
   });
 });
 
-describe('facts §1.10, §2.7: dynamic launch at locality 4', () => {
+describe('dynamic launch at locality 4 (libtpms TPM12_IO_Hash_Start/_Data/_End)', () => {
   it('HASH_START/DATA/END: PCR17 = SHA1(0^20 ‖ SHA1(data)), tpmEstablishment reads 0, locality 4 released', () => {
     const engine = new FakeTpm12();
     const d = new TisDevice(engine);
@@ -161,7 +162,7 @@ describe('facts §1.10, §2.7: dynamic launch at locality 4', () => {
   });
 });
 
-/** Xen's `is_tpm12` (facts §1.14): INTF_CAPABILITY_0 version 000 or 010, or STS_0 family 00. */
+/** Xen's `is_tpm12` (Xen slaunch patch 11/21): INTF_CAPABILITY_0 version 000 or 010, or STS_0 family 00. */
 function xenIsTpm12(d: TisDevice): boolean {
   const cap = d.read(REG(0, TIS_REG.INTF_CAPABILITY), 4);
   const ver = cap & TIS_CAP.INTERFACE_VERSION_MASK;
@@ -169,7 +170,7 @@ function xenIsTpm12(d: TisDevice): boolean {
   return ver === TIS_CAP.INTERFACE_VERSION_TIS_12 || ver === TIS_CAP.INTERFACE_VERSION_TIS_13 || (sts & TIS_STS.TPM_FAMILY_MASK) === TIS_STS.TPM_FAMILY_1_2;
 }
 
-describe('facts §1.14, §7 item 4: Xen family detection sees the right family from every profile', () => {
+describe('Xen family detection (is_tpm12) sees the right family from every profile', () => {
   for (const profile of TIS_PROFILES) {
     it(profile, () => {
       const want = PROFILE_FAMILY[profile] === '1.2';

@@ -1,7 +1,8 @@
 /**
  * Drivers end to end through the FIFO against the real engines (src/tpm12, src/tpm2): the seed's
- * early TPM 1.2 MBI measurement (facts §1.12, §2.5), the careful driver and the `hashing=tpm`
- * stream helpers (facts §2.5, §3.7), compared with host hashing.
+ * early TPM 1.2 MBI measurement (Xen slaunch patch 11/21; docs/tpm-quirks.md#seed-fifo-driver), the
+ * careful driver and the `hashing=tpm` stream helpers (TPM 1.2 SHA-1 thread, TPM 2.0 event sequence),
+ * compared with host hashing.
  */
 import { TPM_RC12 } from '../../src/tpm12/index.js';
 import { describe, expect, it } from 'vitest';
@@ -45,7 +46,7 @@ function splits(data: Uint8Array, sizes: number[]): Uint8Array[] {
 }
 const PROFILES_12: TisProfile[] = ['tis-1.2', 'tis-1.3'];
 
-describe('facts §1.12/§2.5: seed driver early TPM 1.2 MBI measurement', () => {
+describe('seed driver: Xen early TPM 1.2 MBI measurement (SHA1Start/Update/CompleteExtend)', () => {
   for (const profile of PROFILES_12) {
     for (const n of BLOB_SIZES) {
       it(`${profile}, ${n} bytes: digest and PCR 18 equal host hashing`, () => {
@@ -63,7 +64,7 @@ describe('facts §1.12/§2.5: seed driver early TPM 1.2 MBI measurement', () => 
     }
   }
 
-  it('Xen chunking: 1088 → Update(1024) + Complete(64); 128 → Update(128) + Complete(0) (facts §2.5)', () => {
+  it('Xen chunking: 1088 → Update(1024) + Complete(64); 128 → Update(128) + Complete(0) (seed chunking)', () => {
     for (const [n, commands] of [
       [1088, 3],
       [128, 3],
@@ -89,7 +90,7 @@ describe('facts §1.12/§2.5: seed driver early TPM 1.2 MBI measurement', () => 
     expect(fifoReads).toBe(3 * SEED_EARLY_BUFFER_12); // SHA1Start, one Update, CompleteExtend
   });
 
-  it('a TPM error goes unnoticed: hashValue is 20 × 0xFF read past the 10-byte error (facts §1.12, §7 items 1, 3)', () => {
+  it('a TPM error goes unnoticed: hashValue is 20 × 0xFF read past the 10-byte error (FIFO over-read)', () => {
     const engine = realEngine('1.2');
     const r = seedExtendMbi12(new TisDevice(engine), blob(100), 24);
     expect(r.hashValue).toEqual(new Uint8Array(20).fill(0xff));
@@ -97,19 +98,19 @@ describe('facts §1.12/§2.5: seed driver early TPM 1.2 MBI measurement', () => 
     expect(r.oSize).toBe(SEED_EARLY_BUFFER_12);
   });
 
-  it('maxNumBytes 0 would hang Xen: bounded, throws TisTimeoutError (facts §2.5 gotcha)', () => {
+  it('maxNumBytes 0 would hang Xen: bounded, throws TisTimeoutError (Xen trusts maxNumBytes)', () => {
     expect(() => seedExtendMbi12(new TisDevice(new FakeTpm12({ maxNumBytes: 0 })), blob(200))).toThrow(TisTimeoutError);
     expect(seedExtendMbi12(new TisDevice(new FakeTpm12({ maxNumBytes: 0 })), blob(64)).hashValue).toEqual(sha1(blob(64)));
   });
 
-  it('requesting a locality another one holds spins to the cap and throws (Xen would hang, facts §7 item 18)', () => {
+  it('requesting a locality another one holds spins to the cap and throws (Xen would hang: no timeout on request_locality)', () => {
     const d = new TisDevice(realEngine('1.2'));
     d.write(REG(3, TIS_REG.ACCESS), 1, TIS_ACCESS.REQUEST_USE);
     expect(() => seedExtendMbi12(d, blob(10), 18, 2, 1000)).toThrow(TisTimeoutError);
   });
 });
 
-describe('facts §2.5: careful driver, TPM 1.2 SHA1Start/Update/CompleteExtend stream', () => {
+describe('careful driver, TPM 1.2 SHA1Start/Update/CompleteExtend stream (TPM Main Part 3 §13)', () => {
   for (const profile of PROFILES_12) {
     for (const n of BLOB_SIZES) {
       it(`${profile}, ${n} bytes in uneven chunks`, () => {
@@ -134,7 +135,7 @@ describe('facts §2.5: careful driver, TPM 1.2 SHA1Start/Update/CompleteExtend s
     expect([r.rc, r.updates]).toEqual([0, 3]);
   });
 
-  it('surfaces TPM errors: bad PCR index, and a foreign command killing the SHA-1 thread (facts §7 item 11)', () => {
+  it('surfaces TPM errors: bad PCR index, and a foreign command killing the SHA-1 thread (libtpms TPM_Check_SHA1Context)', () => {
     const d = new TisDevice(realEngine('1.2'));
     const bad = fifoSha1Extend(d, 2, 24, [blob(300)]);
     expect(bad.rc).not.toBe(0);
@@ -160,7 +161,7 @@ describe('facts §2.5: careful driver, TPM 1.2 SHA1Start/Update/CompleteExtend s
   });
 });
 
-describe('facts §3.7: careful driver, TPM 2.0 event sequence', () => {
+describe('careful driver, TPM 2.0 event sequence (Xen early path: HashSequenceStart/SequenceUpdate/EventSequenceComplete)', () => {
   for (const n of BLOB_SIZES) {
     it(`${n} bytes: digests per algorithm and every allocated bank of PCR 18`, () => {
       const engine = realEngine('2.0', ['sha1', 'sha256', 'sha384']);

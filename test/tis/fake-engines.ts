@@ -1,6 +1,6 @@
 /**
  * Tiny stand-in TPM engines for the TIS tests, implementing only what the drivers send
- * (TPM 1.2: facts §2.4–§2.7; TPM 2.0: facts §3.3–§3.6). Not a TPM: just enough to exercise the
+ * (TPM 1.2: TPM Main Part 3 §13, §16 and the HASH_* cycles; TPM 2.0: Part 3 §17, §22 and _TPM_Hash_*). Not a TPM: just enough to exercise the
  * FIFO with real command/response framing and the same digests a TPM would compute.
  */
 import { BeWriter, u16be, u32be } from '../../src/bytes/index.js';

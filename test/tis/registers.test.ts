@@ -1,6 +1,7 @@
 /**
  * Register table: every register × access width × byte offset × profile × locality, inactive and
- * active, against values composed from named bits (facts §1.2–§1.8).
+ * active, against values composed from named bits (QEMU `hw/tpm/tpm_tis_common.c` `tpm_tis_mmio_read`;
+ * EDK2 `TpmPtp.h`).
  */
 import { describe, expect, it } from 'vitest';
 import {
@@ -65,7 +66,7 @@ const ROWS: Row[] = [
 
 const MASK: Record<AccessSize, number> = { 1: 0xff, 2: 0xffff, 4: 0xffffffff };
 
-/** Sub-dword value, with QEMU's 1-byte burstCount clamp for STS (facts §1.11). */
+/** Sub-dword value, with QEMU's 1-byte burstCount clamp for STS (`tpm_tis_mmio_read`). */
 function expected(row: Row, profile: TisProfile, active: boolean, shift: number, size: AccessSize): number {
   let dw = row.dword(profile, active);
   if (row.reg === TIS_REG.STS && active && size === 1) {
@@ -74,7 +75,7 @@ function expected(row: Row, profile: TisProfile, active: boolean, shift: number,
   return ((dw >>> (8 * shift)) & MASK[size]) >>> 0;
 }
 
-describe('facts §1.2–§1.8: register map per profile, width, byte offset and locality', () => {
+describe('TIS/PTP register map (QEMU tpm_tis_mmio_read): per profile, width, byte offset and locality', () => {
   for (const profile of TIS_PROFILES) {
     for (const row of ROWS) {
       for (const size of [1, 2, 4] as const) {
@@ -83,7 +84,7 @@ describe('facts §1.2–§1.8: register map per profile, width, byte offset and 
             for (const l of [0, 1, 2, 3, 4]) {
               const inactive = fakeDevice(profile);
               expect(inactive.read(REG(l, row.reg + shift), size), `locality ${l} inactive`).toBe(expected(row, profile, false, shift, size));
-              if (l === 4) continue; // locality 4 cannot be requested through MMIO (facts §1.9 item 5)
+              if (l === 4) continue; // locality 4 cannot be requested through MMIO (QEMU drops its writes)
               const active = fakeDevice(profile);
               active.write(REG(l, TIS_REG.ACCESS), 1, TIS_ACCESS.REQUEST_USE);
               expect(active.read(REG(l, row.reg + shift), size), `locality ${l} active`).toBe(expected(row, profile, true, shift, size));
@@ -95,7 +96,7 @@ describe('facts §1.2–§1.8: register map per profile, width, byte offset and 
   }
 });
 
-describe('facts §1.5/§1.7: capability words composed from named bits', () => {
+describe('INTF_CAPABILITY / INTERFACE_ID words composed from named bits (QEMU, EDK2 TpmPtp.h)', () => {
   it('QEMU values', () => {
     expect(PROFILE_TRAITS['ptp-fifo'].intfCapability).toBe(0x30000697);
     expect(PROFILE_TRAITS['tis-1.3'].intfCapability).toBe(0x20000697);
@@ -103,12 +104,12 @@ describe('facts §1.5/§1.7: capability words composed from named bits', () => {
     expect(PROFILE_TRAITS['tis-1.2'].intfCapability & TIS_CAP.DATA_TRANSFER_MASK).toBe(TIS_CAP.DATA_TRANSFER_LEGACY);
     expect(PROFILE_TRAITS['ptp-fifo'].interfaceId).toBe(0x00002100);
     expect(PROFILE_TRAITS['tis-1.3'].interfaceId).toBe(0xffffffff);
-    // A FIFO TPM must never claim CRB in INTERFACE_ID bits 3:0 (facts §1.7).
+    // A FIFO TPM must never claim CRB in INTERFACE_ID bits 3:0 (the 2026 TrenchBoot Xen driver would use CRB).
     for (const p of TIS_PROFILES) expect(PROFILE_TRAITS[p].interfaceId & TIS_IFACE_ID.TYPE_MASK).not.toBe(TIS_IFACE_ID.TYPE_CRB);
   });
 });
 
-describe('facts §1.2: read-only and hard-wired registers ignore writes at every width', () => {
+describe('read-only and hard-wired registers ignore writes at every width (QEMU tpm_tis_mmio_write)', () => {
   const readOnly = [TIS_REG.INT_VECTOR, TIS_REG.INTF_CAPABILITY, TIS_REG.DID_VID, TIS_REG.RID, 0x004, 0xf90];
   for (const profile of TIS_PROFILES) {
     it(profile, () => {
@@ -123,7 +124,7 @@ describe('facts §1.2: read-only and hard-wired registers ignore writes at every
   }
 });
 
-describe('facts §1.8: DID_VID / RID configurable', () => {
+describe('DID_VID / RID: QEMU defaults, configurable', () => {
   it('custom values, both families', () => {
     const d = new TisDevice(new FakeTpm2(), { didVid: 0x001a15d1, rid: 0x36 });
     expect(d.read(REG(2, TIS_REG.DID_VID), 4)).toBe(0x001a15d1);
@@ -145,7 +146,7 @@ describe('facts §1.8: DID_VID / RID configurable', () => {
   });
 });
 
-describe('facts §1.1: undecoded accesses are hardware semantics, not exceptions', () => {
+describe('undecoded accesses are hardware semantics, not exceptions (QEMU tpm_tis_memory_ops)', () => {
   it('out of window, crossing a dword, bad size', () => {
     const d = fakeDevice('ptp-fifo');
     expect(d.read(0x5000, 4)).toBe(0xffffffff);

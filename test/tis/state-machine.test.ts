@@ -1,6 +1,7 @@
 /**
- * Command state machine, STS and FIFO (facts §1.6, §1.11, §7 items 1, 2, 19), including QEMU's
- * qtest `tpm_tis_test_check_transmit` (tests/qtest/tpm-tis-util.c).
+ * Command state machine, STS and FIFO (QEMU `tpm_tis_mmio_write`, `tpm_tis_data_read`;
+ * docs/tpm-quirks.md#fifo-over-read, #seed-fifo-driver, #sts-writes-decoded-by-exact-value),
+ * including QEMU's qtest `tpm_tis_test_check_transmit` (tests/qtest/tpm-tis-util.c).
  */
 import { describe, expect, it } from 'vitest';
 import { BeWriter, u32be } from '../../src/bytes/index.js';
@@ -12,7 +13,7 @@ const { VALID, EXPECT, DATA_AVAIL, COMMAND_READY, TPM_GO, RESPONSE_RETRY } = TIS
 const TPM2_STARTUP = Uint8Array.of(0x80, 0x01, 0x00, 0x00, 0x00, 0x0c, 0x00, 0x00, 0x01, 0x44, 0x00, 0x00);
 const TPM12_STARTUP = Uint8Array.of(0x00, 0xc1, 0x00, 0x00, 0x00, 0x0c, 0x00, 0x00, 0x00, 0x99, 0x00, 0x01);
 const startupFor = (p: TisProfile) => (PROFILE_FAMILY[p] === '2.0' ? TPM2_STARTUP : TPM12_STARTUP);
-/** TPM_PcrRead(17) (facts §2.4): 14 → 30 bytes. */
+/** TPM_PcrRead(17) (TPM Main 1.2 Part 3 §16.2): 14 → 30 bytes. */
 const PCRREAD17 = Uint8Array.of(0x00, 0xc1, 0x00, 0x00, 0x00, 0x0e, 0x00, 0x00, 0x00, 0x15, 0x00, 0x00, 0x00, 0x11);
 
 function grant(d: TisDevice, l: number): void {
@@ -83,7 +84,7 @@ describe('qtest tpm_tis_test_check_transmit, per profile', () => {
   }
 });
 
-describe('facts §1.11: states as a polling driver sees them', () => {
+describe('TIS command states as a polling driver sees them (QEMU tpm_tis_mmio_write/read)', () => {
   it('Execution (0x80) for `executionReads` reads after tpmGo, then Completion (0x90)', () => {
     const d = new TisDevice(new FakeTpm12(), { executionReads: 3 });
     grant(d, 0);
@@ -98,7 +99,7 @@ describe('facts §1.11: states as a polling driver sees them', () => {
     expect(d.state().state).toBe('completion');
   });
 
-  it('after the last response byte: STS = stsValid, FIFO reads 0xFF, nothing breaks (facts §7 item 1)', () => {
+  it('after the last response byte: STS = stsValid, FIFO reads 0xFF, nothing breaks (FIFO over-read)', () => {
     const d = fakeDevice('tis-1.2');
     grant(d, 0);
     runToCompletion(d, PCRREAD17);
@@ -165,7 +166,7 @@ describe('facts §1.11: states as a polling driver sees them', () => {
     expect([d.state().state, sts8(d)]).toEqual(['ready', COMMAND_READY]);
   });
 
-  it('STS writes are decoded by exact value: two command bits do nothing (facts §7 item 19)', () => {
+  it('STS writes are decoded by exact value: two command bits do nothing (QEMU tpm_tis_mmio_write)', () => {
     for (const v of [COMMAND_READY | TPM_GO, COMMAND_READY | RESPONSE_RETRY, TPM_GO | RESPONSE_RETRY, 0x62, 0xff]) {
       const d = fakeDevice('ptp-fifo');
       grant(d, 0);
@@ -244,7 +245,7 @@ describe('facts §1.11: states as a polling driver sees them', () => {
   });
 });
 
-describe('facts §1.6: reads of inactive localities', () => {
+describe('reads of inactive localities return all-ones (QEMU tpm_tis_mmio_read)', () => {
   it('STS and FIFO read all-ones and consume nothing; others readable', () => {
     const d = fakeDevice('ptp-fifo');
     grant(d, 2);
@@ -262,7 +263,7 @@ describe('facts §1.6: reads of inactive localities', () => {
   });
 });
 
-describe('facts §1.11: burstCount', () => {
+describe('burstCount (QEMU tpm_tis_mmio_read STS case)', () => {
   it('≥ 128 after grant, −1 per byte written, remaining bytes in Completion, −1 per byte read', () => {
     const d = fakeDevice('ptp-fifo');
     grant(d, 0);
@@ -300,7 +301,7 @@ describe('facts §1.11: burstCount', () => {
   });
 });
 
-describe('facts §1.2: XDATA_FIFO (TIS 1.3 / PTP only)', () => {
+describe('XDATA_FIFO (TIS 1.3 / PTP only; QEMU TPM_TIS_REG_DATA_XFIFO)', () => {
   it('4-byte XDATA writes fill the command in tis-1.3/ptp; ignored in tis-1.2', () => {
     for (const profile of TIS_PROFILES) {
       const d = fakeDevice(profile);

@@ -1,7 +1,8 @@
 /**
  * Differential: every command the drivers push through the FIFO into our engine is replayed on
  * swtpm (libtpms) at the same locality, and every response must match byte for byte; the PCRs
- * the measurement leaves must match too (facts §2.5, §2.7, §3.7).
+ * the measurement leaves must match too (TPM 1.2 SHA-1 thread and HASH_START/END, TPM 2.0 event
+ * sequence).
  */
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { putU32be, u32be } from '../../src/bytes/index.js';

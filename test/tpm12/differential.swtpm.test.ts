@@ -17,7 +17,7 @@ const STEPS = Number(process.env.TPM12_DIFF_STEPS ?? 200);
 const BASE = Number(process.env.TPM12_DIFF_BASE ?? 0x5eed0000);
 const SEEDS = Array.from({ length: SEED_COUNT }, (_, i) => (BASE + i * 7919) >>> 0);
 
-describeWithSwtpm('TPM 1.2 differential random streams vs swtpm (facts §2.5–§2.8, §4.1)', () => {
+describeWithSwtpm('TPM 1.2 differential random streams vs swtpm', () => {
   let compared = 0;
   const mismatchedSeeds: string[] = [];
   afterAll(() => {

@@ -1,6 +1,6 @@
 /**
  * Pure engine tests (no swtpm needed): golden byte arrays with a comment per field, worked values
- * from facts §4.3, and the paths the swtpm socket cannot carry (commands < 10 bytes or > 4105 bytes,
+ * (SHA-1 of zeros ‖ SHA-1 of the data, computed by hand), and the paths the swtpm socket cannot carry (commands < 10 bytes or > 4105 bytes,
  * swtpm's in-band SET_LOCALITY ordinal).
  */
 import { createHash } from 'node:crypto';
@@ -46,7 +46,7 @@ const sha1hex = (...parts: Uint8Array[]): string => {
 /** 10-byte response: tag C4, paramSize 10, returnCode. */
 const err = (rc: number): string => `00c4${'0000000a'}${rc.toString(16).padStart(8, '0')}`;
 
-describe('facts §2.1/§2.4 wire format: golden responses', () => {
+describe('TPM Main Part 3 wire format: golden responses', () => {
   it('TPM_Startup(ST_CLEAR) on a fresh TPM', () => {
     const e = createTpm12({ startup: false });
     expect(run(e, fromHex('00c1 0000000c 00000099 0001'))).toBe(
@@ -56,7 +56,7 @@ describe('facts §2.1/§2.4 wire format: golden responses', () => {
     );
   });
 
-  it('TPM_PcrRead(17) before any dynamic launch reads FF..FF (facts §2.8)', () => {
+  it('TPM_PcrRead(17) before any dynamic launch reads FF..FF (libtpms TPM_PCR_Init)', () => {
     expect(run(createTpm12(), fromHex('00c1 0000000e 00000015 00000011'))).toBe(
       '00c4' + // tag
         '0000001e' + // paramSize 30
@@ -65,7 +65,7 @@ describe('facts §2.1/§2.4 wire format: golden responses', () => {
     );
   });
 
-  it('TPM_Extend(0, OneDigest) from zero (facts §4.3)', () => {
+  it('TPM_Extend(0, OneDigest) from zero = SHA1(0²⁰ ‖ 01 00…00)', () => {
     expect(run(createTpm12(), extend(0, cat(Uint8Array.of(1), fill(19, 0))))).toBe(
       '00c4' + // tag
         '0000001e' + // paramSize 30
@@ -74,7 +74,7 @@ describe('facts §2.1/§2.4 wire format: golden responses', () => {
     );
   });
 
-  it('TPM_SHA1Start answers maxNumBytes 4032 (facts §2.5)', () => {
+  it('TPM_SHA1Start answers maxNumBytes 4032 (libtpms TPM_SHA1_MAXNUMBYTES)', () => {
     const e = createTpm12();
     expect(run(e, sha1Start())).toBe(
       '00c4' + // tag
@@ -85,7 +85,7 @@ describe('facts §2.1/§2.4 wire format: golden responses', () => {
     expect(e.maxNumBytes).toBe(0x00000fc0);
   });
 
-  it('TPM_GetCapability(TPM_CAP_PROPERTY, TPM_CAP_PROP_PCR) = 24 (facts §2.4)', () => {
+  it('TPM_GetCapability(TPM_CAP_PROPERTY, TPM_CAP_PROP_PCR) = 24 (Part 2 §21)', () => {
     expect(run(createTpm12(), getCapability(TPM_CAP.PROPERTY, u32(TPM_CAP_PROP.PCR)))).toBe(
       '00c4' + // tag
         '00000012' + // paramSize 18
@@ -114,8 +114,8 @@ describe('facts §2.1/§2.4 wire format: golden responses', () => {
   });
 });
 
-describe('facts §2.5/§4.3/§5 measurement paths: worked values', () => {
-  it('a dynamic launch with no HASH_DATA gives PCR17 = 31a2dc4c… and sets tpmEstablished (facts §2.7)', () => {
+describe('DRTM measurement paths: worked values', () => {
+  it('a dynamic launch with no HASH_DATA gives PCR17 = 31a2dc4c… and sets tpmEstablished (libtpms TPM12_IO_Hash_End)', () => {
     const e = createTpm12();
     expect(e.established).toBe(false);
     expect([e.hashStart(), e.hashEnd()]).toEqual([0, 0]);
@@ -124,7 +124,7 @@ describe('facts §2.5/§4.3/§5 measurement paths: worked values', () => {
     expect(e.established).toBe(true);
   });
 
-  it('Xen early path: SHA1Start + SHA1CompleteExtend(18, MBI) at locality 2 (facts §4.3)', () => {
+  it('Xen early path: SHA1Start + SHA1CompleteExtend(18, MBI) at locality 2 (worked value)', () => {
     const e = createTpm12();
     e.hashStart();
     e.hashEnd();
@@ -169,7 +169,7 @@ describe('paths the swtpm socket cannot carry (documented differences of transpo
   });
 });
 
-describe('facts §4.1 PC Client PCR attribute table', () => {
+describe('PC Client PCR attribute table (libtpms TPM_PCRAttributes_Init)', () => {
   const LOC = (...l: number[]): number => l.reduce((m, x) => m | (1 << x), 0);
   it.each([
     // [pcr, pcrReset, pcrResetLocal, pcrExtendLocal]
@@ -198,7 +198,7 @@ describe('facts §4.1 PC Client PCR attribute table', () => {
     e.hashEnd();
     expect(run(e, pcrReset(3, Uint8Array.of(0, 0, 0x02)), 4)).toBe(err(TPM_RC12.SUCCESS));
     expect(run(e, pcrRead(17)).slice(20)).toBe('00'.repeat(20));
-    // PCR17 zero rule (facts §7 item 9)
+    // PCR17 zero rule (docs/tpm-quirks.md#pcr-17-zero-rule)
     expect(run(e, extend(17, fill(20, 1)), 2)).toBe(err(TPM_RC12.BAD_LOCALITY));
     expect(run(e, extend(17, fill(20, 1)), 4).slice(0, 20)).toBe('00c40000001e00000000'); // locality 4 may
     expect(run(e, extend(17, fill(20, 1)), 2).slice(0, 20)).toBe('00c40000001e00000000'); // now non-zero: 2 may
@@ -215,7 +215,7 @@ describe('engine contract (src/tpm/engine.ts)', () => {
     expect(toHex(e.pcrs().sha1?.[0] ?? new Uint8Array(0))).toBe('00'.repeat(20));
   });
 
-  it('resetEstablishment: localities 3 and 4 only (facts §2.7)', () => {
+  it('resetEstablishment: localities 3 and 4 only (libtpms TPM12_IO_TpmEstablished_Reset)', () => {
     const e = createTpm12();
     e.hashStart();
     e.hashEnd();
@@ -257,7 +257,7 @@ describe('engine contract (src/tpm/engine.ts)', () => {
   });
 });
 
-describe('facts §2.3 return-code registry', () => {
+describe('return-code registry (TPM Main Part 2 §16, libtpms tpm_error.h)', () => {
   it.each([
     [0x00, 'TPM_SUCCESS'],
     [0x02, 'TPM_BADINDEX'],

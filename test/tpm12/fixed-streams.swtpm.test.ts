@@ -1,7 +1,7 @@
 /**
  * Fixed TPM 1.2 streams replayed on the engine and on swtpm 0.7.1/libtpms 0.9.2, compared byte for
- * byte (facts §2, §4.1). swtpm is the truth; where it disagrees with the facts document the stream
- * comment says so (see also facts-vs-swtpm.test.ts).
+ * byte. swtpm is the truth; where it disagrees with a reading of the specification the stream
+ * comment says so (see also spec-vs-swtpm.test.ts).
  */
 import { afterEach, expect, it } from 'vitest';
 import { createTpm12 } from '../../src/tpm12/index.js';
@@ -9,7 +9,7 @@ import { Swtpm, describeWithSwtpm } from '../support/swtpm.js';
 import { SwtpmDriver, runDifferential } from './support/differential.js';
 import { FIXED_STREAMS } from './support/streams.js';
 
-describeWithSwtpm('TPM 1.2 fixed streams vs swtpm (facts §2, §4.1)', () => {
+describeWithSwtpm('TPM 1.2 fixed streams vs swtpm', () => {
   let peer: Swtpm | undefined;
   afterEach(async () => {
     await peer?.stop();

@@ -6,7 +6,7 @@ import { Sha1Stream } from '../../src/tpm12/index.js';
 
 const nodeSha1 = (b: Uint8Array): string => createHash('sha1').update(b).digest('hex');
 
-describe('Sha1Stream: resumable SHA-1 for the thread and HASH_START contexts (facts §2.5, §2.7)', () => {
+describe('Sha1Stream: resumable SHA-1 for the thread and HASH_START contexts (Part 3 §13, libtpms sha1_context_tis)', () => {
   it.each([
     ['empty', '', 'da39a3ee5e6b4b0d3255bfef95601890afd80709'],
     ['abc', '616263', 'a9993e364706816aba3e25717850c26c9cd0d89d'],

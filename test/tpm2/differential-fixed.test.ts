@@ -1,8 +1,8 @@
 /**
  * Fixed command streams, one per command and per error path, sent to the engine and to swtpm
  * 0.7.1 (libtpms 0.9.2) and compared byte for byte (swtpm is the truth). Where a row asserts
- * golden bytes as well, the comment says which field is which and which facts section it checks;
- * where swtpm disagrees with the facts, the row says so.
+ * golden bytes as well, the comment says which field is which and which source it checks; where
+ * swtpm disagrees with a reading of the specification or of other libtpms versions, the row says so.
  */
 import { expect, it } from 'vitest';
 import { fromHex, u32be } from '../../src/bytes/index.js';
@@ -18,14 +18,14 @@ const cmd = (bytes: Uint8Array, locality: 0 | 1 | 2 | 3 | 4 = 0): Op => ({ op: '
 const sha1pcr = (...bits: number[]): Uint8Array => C.pcrRead([{ hash: ALG.SHA1, bits }]);
 
 const ROWS: Row[] = [
-  // ---- header and dispatch (facts §3.1, §3.2) ----
+  // ---- header and dispatch (Part 2 §6 constants, §6.6 TPM_RC) ----
   {
     name: 'unknown command code → TPM_RC_COMMAND_CODE (0x143)',
     ops: [cmd(C.cmd({ cc: 0x0000014e + 0x1000 })), cmd(C.cmd({ cc: 0x00000100 })), cmd(C.cmd({ cc: 0x20000001 }))],
     expect: (r) => expect(r[0]).toBe('80010000000a00000143'),
   },
   {
-    // facts §3.2 lists only TPM_RC_BAD_TAG; libtpms first checks the tag is any TPM_ST (else TPM_RC_VALUE).
+    // One might expect only TPM_RC_BAD_TAG (Part 2 §6.6); libtpms first checks the tag is any TPM_ST (else TPM_RC_VALUE).
     name: 'bad tags: valid TPM_ST but not a command tag → BAD_TAG (0x01E); not a TPM_ST → VALUE (0x084)',
     ops: [cmd(fromHex('8000 0000000a 0000017a')), cmd(fromHex('00c4 0000000a 0000017a')), cmd(fromHex('8003 0000000a 0000017a')), cmd(fromHex('1234 0000000a 0000017e'))],
     expect: (r) => expect(r.slice(0, 3)).toEqual(['80010000000a0000001e', '80010000000a0000001e', '80010000000a00000084']),
@@ -40,7 +40,7 @@ const ROWS: Row[] = [
     ops: [cmd(fromHex('8001 0000000b 0000017c 00')), cmd(fromHex('8001 0000000d 0000017b 0010 00'))],
     expect: (r) => expect(r).toEqual(['80010000000a00000095', '80010000000a00000095']),
   },
-  // ---- Startup / Shutdown (Part 3 §9; facts §3.2, §3.6) ----
+  // ---- Startup / Shutdown (Part 3 §9) ----
   {
     name: 'second Startup → TPM_RC_INITIALIZE; after init everything but Startup → INITIALIZE',
     ops: [cmd(C.startup(0)), { op: 'init' }, cmd(C.pcrRead([{ hash: ALG.SHA256, bits: [0] }])), cmd(C.getRandom(4)), cmd(C.startup(0)), cmd(C.getTestResult())],
@@ -50,7 +50,7 @@ const ROWS: Row[] = [
     name: 'Startup only at locality 0 or 3 (else TPM_RC_LOCALITY); PCR0 ends in the startup locality',
     ops: [{ op: 'init' }, cmd(C.startup(0), 2), cmd(C.startup(0), 4), cmd(C.startup(0), 1), cmd(C.startup(0), 3), cmd(sha1pcr(0, 17))],
     // PCR_Read: tag 8001 | size | rc | pcrUpdateCounter 0x14 (20: Startup bumps every PCR outside 16, 21–23) |
-    // selection sha1 {0,17} | 2 digests: PCR0 = 00…03 (facts §3.6), PCR17 = FF…FF (facts §4.2)
+    // selection sha1 {0,17} | 2 digests: PCR0 = 00…03 (startup locality, ms-tpm-20-ref PCRStartup), PCR17 = FF…FF (PC Client init value)
     expect: (r) =>
       expect(r[4]).toBe(`800100000048000000000000001400000001000403010002000000020014${'00'.repeat(19)}030014${'ff'.repeat(20)}`),
   },
@@ -123,7 +123,7 @@ const ROWS: Row[] = [
       cmd(C.getCap(9, 0x4000000b, 1)),
       cmd(C.getCap(10, 0x40000110, 10)),
     ],
-    // facts §3.4: one entry per implemented hash, active banks FF FF FF. libtpms 0.9.2 allocates all
+    // ms-tpm-20-ref PCRCapGetAllocation: one entry per implemented hash, active banks FF FF FF. libtpms 0.9.2 allocates all
     // four banks on a fresh TPM (not only sha1+sha256).
     expect: (r) => expect(r[0]).toBe('80010000002b00000000000000000500000004000403ffffff000b03ffffff000c03ffffff000d03ffffff'),
   },
@@ -134,7 +134,7 @@ const ROWS: Row[] = [
   },
 ];
 
-runRows('TPM 2.0 vs swtpm — header, Startup, testing, random, capability (facts §3.1–§3.2)', ROWS);
+runRows('TPM 2.0 vs swtpm — header, Startup, testing, random, capability', ROWS);
 
 /**
  * Deliberate difference: TPM_CAP_COMMANDS lists only what this engine implements (swtpm lists
@@ -180,7 +180,7 @@ describeWithSwtpm('TPM 2.0 vs swtpm — TPM_CAP_COMMANDS subset and fixed proper
 });
 
 /** createTpm2({ banks }) must be the TPM swtpm becomes after PCR_Allocate + Shutdown + init + Startup. */
-describeWithSwtpm('createTpm2({ banks }) ≡ swtpm re-allocated (facts §3.4 GetCapability(PCRS))', () => {
+describeWithSwtpm('createTpm2({ banks }) ≡ swtpm re-allocated (GetCapability(TPM_CAP_PCRS))', () => {
   const script = [
     C.getCap(5, 0, 1),
     C.getCap(6, 0x200, 30),

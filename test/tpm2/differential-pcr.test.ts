@@ -1,6 +1,7 @@
 /**
  * Fixed streams for PCR commands, password sessions, sequences and the dynamic launch, compared
- * byte for byte with swtpm 0.7.1 (libtpms 0.9.2). Facts §3.3–§3.6, §4.2, §4.3, §7 items 5–8, 10.
+ * byte for byte with swtpm 0.7.1 (libtpms 0.9.2). TPM 2.0 Part 3 §17, §22;
+ * PC Client PCR attributes; the Xen behaviours of docs/tpm-quirks.md.
  */
 import { expect } from 'vitest';
 import * as C from './support/cmd.js';
@@ -17,7 +18,7 @@ const both = (...bits: number[]): Uint8Array => C.pcrRead([{ hash: ALG.SHA1, bit
 const sha1x = (pcr: number, loc: Loc): Op => cmd(C.pcrExtend(pcr, [{ alg: ALG.SHA1, digest: A(20) }]), loc);
 const drtm = (data: Uint8Array): Op[] => [{ op: 'hashStart' }, { op: 'hashData', data }, { op: 'hashEnd' }];
 
-/** Every locality against every PCR: extend rules of facts §4.2 (extendLocality column). */
+/** Every locality against every PCR: PC Client extendLocality (libtpms `PCR.c` s_initAttributes). */
 const extendMatrix: Op[] = [];
 const resetMatrix: Op[] = [];
 for (const loc of [0, 1, 2, 3, 4] as const) {
@@ -28,7 +29,7 @@ for (const loc of [0, 1, 2, 3, 4] as const) {
 }
 
 const ROWS: Row[] = [
-  // ---- PCR_Extend (facts §3.5) ----
+  // ---- PCR_Extend (Part 3 §22.2) ----
   {
     name: 'PCR_Extend locality matrix (PCR 0,15–23 × localities 0–4), then read everything',
     ops: [...extendMatrix, cmd(read(ALG.SHA1, ...ALL)), cmd(C.pcrRead([{ hash: ALG.SHA1, bits: ALL.slice(8, 16) }])), cmd(C.pcrRead([{ hash: ALG.SHA1, bits: ALL.slice(16) }]))],
@@ -46,11 +47,11 @@ const ROWS: Row[] = [
       cmd(C.pcrExtend(18, [{ alg: ALG.SHA1, digest: A(20) }, { alg: ALG.SHA1, digest: A(20, 1) }]), 2),
       cmd(C.pcrRead([{ hash: ALG.SHA1, bits: [18] }, { hash: ALG.SHA256, bits: [18] }, { hash: ALG.SHA384, bits: [18] }, { hash: ALG.SHA512, bits: [18] }])),
     ],
-    // 87-byte-style response: 8002 | size 0x13 | rc 0 | paramSize 0 | nonce 0000, attrs 01, hmac 0000 (facts §3.4)
+    // 87-byte-style response: 8002 | size 0x13 | rc 0 | paramSize 0 | nonce 0000, attrs 01, hmac 0000 (Part 1 §18 response session)
     expect: (r) => {
       expect(r[0]).toBe('80020000001300000000000000000000010000');
       expect(r[2]).toBe('80010000000a000001d5'); // count 5 > HASH_COUNT → TPM_RC_SIZE + P1
-      expect(r[3]).toBe('80010000000a000001c3'); // SM3 not implemented by libtpms 0.9.2 → TPM_RC_HASH + P1 (facts §7.5)
+      expect(r[3]).toBe('80010000000a000001c3'); // SM3 not implemented by libtpms 0.9.2 → TPM_RC_HASH + P1 (docs/tpm-quirks.md#hash-support-probe)
     },
   },
   {
@@ -64,9 +65,9 @@ const ROWS: Row[] = [
     ],
     expect: (r) => expect(r).toEqual(['80010000000a00000184', '80010000000a00000184', '80010000000a00000184', '80010000000a00000125', '80010000000a000001da']),
   },
-  // ---- password sessions (facts §3.3) ----
+  // ---- password sessions (Part 1 §18; ms-tpm-20-ref SessionProcess.c) ----
   {
-    // facts §3.3 says the response echoes the command's sessionAttributes; libtpms sets continueSession
+    // One might expect the response to echo the command's sessionAttributes; libtpms sets continueSession
     // in the response for TPM_RS_PW, so attributes 00 in → 01 out.
     name: 'PW session: attributes 00 → response 01; wrong password → BAD_AUTH+S1; trailing-zero password accepted',
     ops: [
@@ -122,7 +123,7 @@ const ROWS: Row[] = [
     name: 'PCR_Event: digests of every implemented hash, extend at locality 2, RH_NULL, 1024/1025 bytes, locality refusal',
     ops: [cmd(C.pcrEvent(18, A(10)), 2), cmd(C.pcrEvent(C.RH_NULL, A(1024))), cmd(C.pcrEvent(18, A(1025)), 2), cmd(C.pcrEvent(18, A(1)), 1), cmd(both(18))],
     expect: (r) => {
-      expect(r[2]).toBe('80010000000a000001d5'); // TPM2B_EVENT max 1024 (facts §10 [U] confirmed)
+      expect(r[2]).toBe('80010000000a000001d5'); // TPM2B_EVENT max 1024 (Part 2 TPM2B_EVENT; swtpm agrees)
       expect(r[3]).toBe('80010000000a00000907');
     },
   },
@@ -139,13 +140,13 @@ const ROWS: Row[] = [
     ],
     expect: (r) => expect(r.slice(3)).toEqual(['80010000000a000001c4', '80010000000a000001c4', '80010000000a000001d5', '80010000000a000001c3']),
   },
-  // ---- PCR_Reset (facts §4.2, §7.10) ----
+  // ---- PCR_Reset (Part 3 §22.8; docs/tpm-quirks.md#pcr-reset-rules) ----
   {
-    // facts §4.2 (libtpms master) allows PCR 20–22 reset at locality 3; libtpms 0.9.2 does not (0x14 = 2,4).
+    // libtpms master allows PCR 20–22 reset at locality 3; libtpms 0.9.2 does not (0x14 = 2,4).
     name: 'PCR_Reset locality matrix: 16/23 at 0–3, 20–22 at 2 only, 17–19 never, nothing at 4; reset → 0',
     ops: [...extendMatrix, ...resetMatrix, cmd(read(ALG.SHA1, ...ALL.slice(16))), cmd(read(ALG.SHA256, ...ALL.slice(16)))],
   },
-  // ---- PCR_Allocate (facts §3.4 GetCapability(PCRS)) ----
+  // ---- PCR_Allocate (Part 3 §22.5; GetCapability(TPM_CAP_PCRS)) ----
   {
     name: 'PCR_Allocate takes effect at next init+Startup; missing PCR 0/17 → TPM_RC_PCR; second Allocate overrides the first',
     ops: [
@@ -172,7 +173,7 @@ const ROWS: Row[] = [
       expect(r[4]).toBe('80010000000a000001ca'); // Shutdown(STATE) after an Allocate → TPM_RC_TYPE + P1
     },
   },
-  // ---- hash and event sequences (facts §3.5) ----
+  // ---- hash and event sequences (Part 3 §17) ----
   {
     name: 'HashSequenceStart: handles 0x80000000.. in order, 4th → OBJECT_MEMORY, flush frees the lowest slot for reuse',
     ops: [
@@ -266,9 +267,9 @@ const ROWS: Row[] = [
     ],
     expect: (r) => expect(r[4]).toBe('80010000000a000002c3'),
   },
-  // ---- dynamic launch (facts §3.6, §4.3, §7.10) ----
+  // ---- dynamic launch (ms-tpm-20-ref _TPM_Hash_*; docs/tpm-quirks.md#pcr-reset-rules) ----
   {
-    name: 'DRTM with no data: PCR17 = H(0 ‖ H("")) in sha1 and sha256 (facts §4.3), 18–22 reset to 0, established set',
+    name: 'DRTM with no data: PCR17 = H(0 ‖ H("")) in sha1 and sha256, 18–22 reset to 0, established set',
     ops: [
       sha1x(18, 3),
       cmd(C.pcrExtend(20, [{ alg: ALG.SHA1, digest: A(20) }]), 1),
@@ -353,4 +354,4 @@ const ROWS: Row[] = [
   },
 ];
 
-runRows('TPM 2.0 vs swtpm — PCRs, sessions, sequences, DRTM (facts §3.3–§3.6, §4.2)', ROWS);
+runRows('TPM 2.0 vs swtpm — PCRs, sessions, sequences, DRTM', ROWS);

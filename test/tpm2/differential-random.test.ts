@@ -1,6 +1,6 @@
 /**
  * Differential random suite: seeded command streams sent to the engine and to swtpm 0.7.1
- * (libtpms 0.9.2), every response compared byte for byte (facts §3, §4.2; swtpm is the truth).
+ * (libtpms 0.9.2), every response compared byte for byte (swtpm is the truth).
  * Seeds run on several PCR allocations, set up on both sides by PCR_Allocate + Shutdown + init
  * + Startup. Only banks swtpm has are used (libtpms 0.9.2 has no SM3).
  */
@@ -27,7 +27,7 @@ afterAll(() => {
   console.log(`[tpm2 differential] ${SEEDS} seeds × ${STEPS} steps: ${total} responses compared byte for byte with swtpm`);
 });
 
-describeWithSwtpm('TPM 2.0 engine vs swtpm — random streams (facts §3, §4.2)', () => {
+describeWithSwtpm('TPM 2.0 engine vs swtpm — random streams', () => {
   for (let seed = 1; seed <= SEEDS; seed++) {
     const alloc = ALLOCATIONS[(seed - 1) % ALLOCATIONS.length] ?? { name: 'default', sels: null };
     it(`seed ${seed}, ${STEPS} steps, allocation ${alloc.name}`, async () => {

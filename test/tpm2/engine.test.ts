@@ -1,6 +1,7 @@
 /**
- * Engine-only tests with golden bytes: the DRTM vectors of facts §4.3, the Xen behaviours of
- * facts §7 items 5–8 and 10, snapshot/restore, SM3, and what swtpm's socket cannot carry
+ * Engine-only tests with golden bytes: worked DRTM values (SHA of zeros ‖ SHA of the data), the
+ * Xen behaviours of docs/tpm-quirks.md (hash-support probe, TPM2 log full, event-sequence digests,
+ * PCR reset rules), snapshot/restore, SM3, and what swtpm's socket cannot carry
  * (commands shorter than 10 bytes, larger than the 4096-byte buffer).
  */
 import { createHash } from 'node:crypto';
@@ -11,7 +12,7 @@ import * as C from './support/cmd.js';
 import { ALG } from './support/gen.js';
 
 const rc = (r: Uint8Array): number => u32be(r, 6);
-const MBI = Uint8Array.of(8, 0, 0, 0, 0, 0, 0, 0); // facts §4.3 minimal MBI
+const MBI = Uint8Array.of(8, 0, 0, 0, 0, 0, 0, 0); // minimal Multiboot2 info: total_size 8, reserved 0
 
 /** Digest list of a one-selection, n-PCR PCR_Read response (after header 10, counter 4, selection 10, count 4). */
 function readDigests(r: Uint8Array): string[] {
@@ -37,7 +38,7 @@ describe('createTpm2 defaults (what a fresh swtpm/libtpms 0.9.2 allocates)', () 
     expect(toHex(p.sha256?.[0] ?? new Uint8Array())).toBe('00'.repeat(32));
     expect(toHex(p.sha512?.[23] ?? new Uint8Array())).toBe('00'.repeat(64));
   });
-  it('banks option: sha1+sha256 only; startup:false needs Startup (facts §3.4 example bytes)', () => {
+  it('banks option: sha1+sha256 only; startup:false needs Startup (TPM2_Startup(CLEAR) = 80 01 00 00 00 0C 00 00 01 44 00 00)', () => {
     const t = createTpm2({ banks: ['sha1', 'sha256'], startup: false });
     expect(t.banks()).toEqual(['sha1', 'sha256']);
     expect(toHex(t.execute(C.getRandom(1), 0))).toBe('80010000000a00000100'); // TPM_RC_INITIALIZE
@@ -46,7 +47,7 @@ describe('createTpm2 defaults (what a fresh swtpm/libtpms 0.9.2 allocates)', () 
   });
 });
 
-describe('dynamic launch vectors (facts §3.6, §4.3)', () => {
+describe('dynamic launch vectors (ms-tpm-20-ref _TPM_Hash_End; worked values)', () => {
   it('DRTM without data: PCR17 = SHA1(0²⁰ ‖ SHA1("")) and the SHA-256 equivalent', () => {
     const t = createTpm2();
     expect([t.hashStart(), t.hashEnd()]).toEqual([0, 0]);
@@ -56,11 +57,11 @@ describe('dynamic launch vectors (facts §3.6, §4.3)', () => {
     // PCR 18–22 were FF and are now 0 (PCRResetDynamics)
     expect(readDigests(t.execute(C.pcrRead([{ hash: ALG.SHA1, bits: [18, 22] }]), 0))).toEqual(['00'.repeat(20), '00'.repeat(20)]);
   });
-  it('Xen early path: event sequence of the minimal MBI into PCR 18 at locality 2 (facts §3.7 steps 1–4)', () => {
+  it('Xen early path: event sequence of the minimal MBI into PCR 18 at locality 2 (HashSequenceStart/SequenceUpdate/EventSequenceComplete)', () => {
     const t = createTpm2();
     t.hashStart();
     t.hashEnd();
-    // HashSequenceStart(TPM_ALG_NULL): facts §3.4 example bytes → handle 0x80000000
+    // HashSequenceStart(TPM_ALG_NULL), built from the Part 3 layout → handle 0x80000000
     expect(toHex(t.execute(fromHex('80 01 00 00 00 0E 00 00 01 86 00 00 00 10'), 2))).toBe('80010000000e0000000080000000');
     const r = t.execute(C.eventSequenceComplete(18, 0x80000000, MBI), 2);
     // 8002 | size | rc 0 | paramSize | count 4 | sha1 ‖ digest | sha256 ‖ … | sha384 | sha512 | 2 × (0000 01 0000)
@@ -74,7 +75,7 @@ describe('dynamic launch vectors (facts §3.6, §4.3)', () => {
     // the sequence was flushed
     expect(rc(t.execute(C.sequenceUpdate(0x80000000, MBI), 2))).toBe(0x910);
   });
-  it('EventSequenceComplete with 0 data bytes is the 42-byte command of facts §3.4', () => {
+  it('EventSequenceComplete with 0 data bytes is 42 bytes: header, 2 handles, authSize, 2 PW sessions, TPM2B size', () => {
     const t = createTpm2();
     t.execute(C.hashSequenceStart(ALG.NULL), 2);
     const c = C.eventSequenceComplete(18, 0x80000000, new Uint8Array(0), [{ attributes: 0 }, { attributes: 0 }]);
@@ -82,7 +83,7 @@ describe('dynamic launch vectors (facts §3.6, §4.3)', () => {
     expect(toHex(c)).toBe('80020000002a00000185' + '00000012' + '80000000' + '00000012' + '400000090000000000'.repeat(2) + '0000');
     expect(rc(t.execute(c, 2))).toBe(0);
   });
-  it('OneDigest (01 00…00) extended into a zeroed SHA-1 PCR gives the facts §4.3 value (facts §7.6)', () => {
+  it('OneDigest (01 00…00) extended into a zeroed SHA-1 PCR gives SHA1(0²⁰ ‖ 01 00…00) (OneDigest placeholder)', () => {
     const t = createTpm2();
     t.hashStart();
     t.hashEnd();
@@ -105,8 +106,8 @@ describe('dynamic launch vectors (facts §3.6, §4.3)', () => {
   });
 });
 
-describe('Xen behaviours an emulator must reproduce (facts §7)', () => {
-  it('§7.5: the TPM_RH_NULL probe tests *implemented*, not *allocated*', () => {
+describe('Xen behaviours an emulator must reproduce (docs/tpm-quirks.md)', () => {
+  it('hash-support probe: the TPM_RH_NULL probe tests *implemented*, not *allocated*', () => {
     const t = createTpm2({ banks: ['sha1', 'sha256'] });
     expect(rc(t.execute(C.pcrExtend(C.RH_NULL, [{ alg: ALG.SHA384, digest: new Uint8Array(48) }]), 2))).toBe(0);
     expect(rc(t.execute(C.pcrExtend(C.RH_NULL, [{ alg: ALG.SM3, digest: new Uint8Array(32) }]), 2))).toBe(0x1c3);
@@ -115,14 +116,14 @@ describe('Xen behaviours an emulator must reproduce (facts §7)', () => {
     expect(rc(t.execute(C.pcrExtend(18, [{ alg: ALG.SHA384, digest: new Uint8Array(48) }]), 2))).toBe(0);
     expect(t.pcrs()).toEqual(before);
   });
-  it('§7.7: PCR_Extend with zero digests succeeds and changes nothing (counter included)', () => {
+  it('TPM2 log full: PCR_Extend with zero digests succeeds and changes nothing (counter included)', () => {
     const t = createTpm2();
     const counter = (): number => u32be(t.execute(C.pcrRead([]), 0), 10);
     const c0 = counter();
     expect(rc(t.execute(C.pcrExtend(18, []), 2))).toBe(0);
     expect(counter()).toBe(c0);
   });
-  it('§7.8: EventSequenceComplete returns SHA1, SHA256, SHA384, SHA512 in that order', () => {
+  it('event-sequence digests: EventSequenceComplete returns SHA1, SHA256, SHA384, SHA512 in that order', () => {
     const t = createTpm2();
     t.execute(C.hashSequenceStart(ALG.NULL), 2);
     const r = t.execute(C.eventSequenceComplete(C.RH_NULL, 0x80000000, MBI), 2);
@@ -136,7 +137,7 @@ describe('Xen behaviours an emulator must reproduce (facts §7)', () => {
     }
     expect(algs).toEqual([ALG.SHA1, ALG.SHA256, ALG.SHA384, ALG.SHA512]);
   });
-  it('§7.10: PCR_Reset refuses locality 4 and PCR 17–19; 20–22 reset at locality 2 only; result 0', () => {
+  it('PCR reset rules: PCR_Reset refuses locality 4 and PCR 17–19; 20–22 reset at locality 2 only; result 0', () => {
     const t = createTpm2();
     expect(rc(t.execute(C.pcrReset(17), 4))).toBe(0x907);
     expect(rc(t.execute(C.pcrReset(19), 3))).toBe(0x907);

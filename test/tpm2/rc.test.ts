@@ -1,15 +1,15 @@
 /**
- * TPM_RC registry and decoder (TPM 2.0 Library Part 2 §6.6; facts §3.2).
+ * TPM_RC registry and decoder (TPM 2.0 Library Part 2 §6.6; ms-tpm-20-ref `TpmTypes.h`).
  */
 import { describe, expect, it } from 'vitest';
 import { decodeRc, rcName, rcSafeAdd, TPM_RC } from '../../src/tpm2/index.js';
 
-describe('TPM_RC registry (facts §3.2)', () => {
+describe('TPM_RC registry (Part 2 §6.6, ms-tpm-20-ref TpmTypes.h)', () => {
   it('every name has its own value', () => {
     const values = Object.values(TPM_RC);
     expect(new Set(values).size).toBe(values.length);
   });
-  it('facts §3.2 values', () => {
+  it('TpmTypes.h values', () => {
     expect(TPM_RC.INITIALIZE).toBe(0x100);
     expect(TPM_RC.COMMAND_CODE).toBe(0x143);
     expect(TPM_RC.HASH).toBe(0x083);
@@ -23,8 +23,8 @@ describe('decodeRc: which handle, parameter or session is at fault (Part 2 §6.6
   const rows: [string, number, Partial<ReturnType<typeof decodeRc>>][] = [
     ['success', 0x000, { name: 'TPM_RC_SUCCESS', format: 'success' }],
     ['bad tag', 0x01e, { name: 'TPM_RC_BAD_TAG', format: 'format0' }],
-    ['bad PCR handle in handle 1 (facts §3.2 example)', 0x184, { name: 'TPM_RC_VALUE', handle: 1, base: 0x084 }],
-    ['unsupported hash in parameter 1 (facts §3.2 example)', 0x1c3, { name: 'TPM_RC_HASH', parameter: 1 }],
+    ['bad PCR handle in handle 1 (TPM_RC_VALUE + TPM_RC_H + TPM_RC_1)', 0x184, { name: 'TPM_RC_VALUE', handle: 1, base: 0x084 }],
+    ['unsupported hash in parameter 1 (TPM_RC_HASH + TPM_RC_P + TPM_RC_1)', 0x1c3, { name: 'TPM_RC_HASH', parameter: 1 }],
     ['value in parameter 2', 0x2c4, { name: 'TPM_RC_VALUE', parameter: 2 }],
     ['mode on handle 2 (EventSequenceComplete on a hash sequence)', 0x289, { name: 'TPM_RC_MODE', handle: 2 }],
     ['bad password, session 1', 0x9a2, { name: 'TPM_RC_BAD_AUTH', session: 1 }],

@@ -1,7 +1,7 @@
 /**
- * The dispatch table and the TPM_CC registry list exactly the same commands (facts §3.1 table),
- * and the PC Client PCR attribute table is libtpms 0.9.2's (facts §4.2, with the PCR 20–22
- * reset-locality correction that swtpm shows).
+ * The dispatch table and the TPM_CC registry list exactly the same commands (Part 2 §6.5.2
+ * TPM_CC), and the PC Client PCR attribute table is libtpms 0.9.2's (`PCR.c` s_initAttributes: PCR
+ * 20–22 reset localities as swtpm shows them, docs/tpm-quirks.md#pcr-reset-rules).
  */
 import { describe, expect, it } from 'vitest';
 import { PCR_ATTRIBUTES, TPM_CC, Tpm2Engine } from '../../src/tpm2/index.js';
@@ -10,7 +10,7 @@ describe('registries', () => {
   it('every TPM_CC constant is dispatched and every dispatched code has a TPM_CC name', () => {
     expect([...Tpm2Engine.implementedCommands()].sort((a, b) => a - b)).toEqual(Object.values(TPM_CC).sort((a, b) => a - b));
   });
-  it('facts §3.1 command codes', () => {
+  it('TPM_CC values (ms-tpm-20-ref TpmTypes.h)', () => {
     expect(TPM_CC).toMatchObject({
       PCR_Allocate: 0x0000012b,
       PCR_Event: 0x0000013c,
@@ -32,13 +32,13 @@ describe('registries', () => {
   });
 });
 
-describe('PC Client PCR attributes (facts §4.2, libtpms 0.9.2 column as swtpm reports it)', () => {
+describe('PC Client PCR attributes (libtpms 0.9.2 as swtpm reports it)', () => {
   const rows: [string, number[], { stateSave: boolean; resetLocality: number; extendLocality: number }][] = [
     ['0–15 static RTM', [0, 7, 15], { stateSave: true, resetLocality: 0x00, extendLocality: 0x1f }],
     ['16 debug', [16], { stateSave: false, resetLocality: 0x0f, extendLocality: 0x1f }],
     ['17, 18 DRTM', [17, 18], { stateSave: false, resetLocality: 0x10, extendLocality: 0x1c }],
     ['19', [19], { stateSave: false, resetLocality: 0x10, extendLocality: 0x0c }],
-    // facts §4.2 says libtpms resets 20–22 from 2,3,4 (0x1C): that is libtpms master; 0.9.2 has 0x14.
+    // libtpms master resets 20–22 from 2,3,4 (0x1C); 0.9.2 has 0x14.
     ['20', [20], { stateSave: false, resetLocality: 0x14, extendLocality: 0x0e }],
     ['21, 22', [21, 22], { stateSave: false, resetLocality: 0x14, extendLocality: 0x04 }],
     ['23 application', [23], { stateSave: false, resetLocality: 0x0f, extendLocality: 0x1f }],

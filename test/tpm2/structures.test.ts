@@ -1,5 +1,5 @@
 /**
- * Structure codecs with golden bytes (TPM 2.0 Library Part 2 §10; facts §3.4 example bytes).
+ * Structure codecs with golden bytes (TPM 2.0 Library Part 2 §10; commands built from the Part 3 layouts).
  * Round trip for each codec and a negative table for each decoder.
  */
 import { describe, expect, it } from 'vitest';
@@ -27,8 +27,8 @@ const rcOf = (f: () => unknown): number => {
   return 0;
 };
 
-describe('TPML_PCR_SELECTION (Part 2 §10.9.7, facts §3.4)', () => {
-  it('decodes the parameters of the facts example PCR_Read(SHA256, {17,18})', () => {
+describe('TPML_PCR_SELECTION (Part 2 §10.9.7)', () => {
+  it('decodes the parameters of PCR_Read(SHA256, {17,18})', () => {
     const cmd = fromHex('80 01 00 00 00 14 00 00 01 7E 00 00 00 01 00 0B 03 00 00 06');
     const r = new TpmReader(cmd, 10);
     const sels = decodePcrSelectionList(r, LIBTPMS);
@@ -53,8 +53,8 @@ describe('TPML_PCR_SELECTION (Part 2 §10.9.7, facts §3.4)', () => {
   });
 });
 
-describe('TPML_DIGEST_VALUES (Part 2 §10.9.8, facts §3.4)', () => {
-  it('the facts example PCR_Extend with SHA1 and SHA256 is 87 bytes; its digests round-trip', () => {
+describe('TPML_DIGEST_VALUES (Part 2 §10.9.8)', () => {
+  it('PCR_Extend with SHA1 and SHA256 is 87 bytes; its digests round-trip', () => {
     const w = new BeWriter()
       .u16(0x8002).u32(87).u32(0x182) // header
       .u32(18) // pcrHandle
@@ -62,7 +62,7 @@ describe('TPML_DIGEST_VALUES (Part 2 §10.9.8, facts §3.4)', () => {
       .u32(2).u16(0x0004).bytes(new Uint8Array(20).fill(1)).u16(0x000b).bytes(new Uint8Array(32).fill(2));
     const cmd = w.finish();
     expect(cmd.length).toBe(87);
-    // 31 bytes = header 10 + handle 4 + authSize 4 + session 9 + count 4 (facts §3.4); the list starts at 27
+    // 31 bytes = header 10 + handle 4 + authSize 4 + session 9 + count 4 (Part 3 §22.2); the list starts at 27
     const d = decodeDigestValues(new TpmReader(cmd, 27), LIBTPMS);
     expect(d.map((x) => [x.hashAlg, x.digest.length])).toEqual([[4, 20], [11, 32]]);
     const out = new BeWriter();
@@ -78,7 +78,7 @@ describe('TPML_DIGEST_VALUES (Part 2 §10.9.8, facts §3.4)', () => {
   it.each(bad)('%s → 0x%s', (_n, hex, rc) => {
     expect(rcOf(() => decodeDigestValues(new TpmReader(fromHex(hex)), LIBTPMS))).toBe(rc);
   });
-  it('count 0 is legal (facts §3.5)', () => {
+  it('count 0 is legal (ms-tpm-20-ref PCR_Extend.c loops over count)', () => {
     expect(decodeDigestValues(new TpmReader(fromHex('00000000')), LIBTPMS)).toEqual([]);
   });
 });

@@ -1,6 +1,6 @@
 /**
  * TPM_PcrRead (Part 3 §16.2), TPM_Extend (§16.1), TPM_PCR_Reset (§16.4) with the PC Client rules
- * (facts §2.6, §4.1, §7 items 9–10). Behaviour as libtpms `TPM_Process_PcrRead`, `TPM_ExtendCommon`,
+ * (../pcr-attributes.ts; docs/tpm-quirks.md#pcr-17-zero-rule, #pcr-reset-rules). Behaviour as libtpms `TPM_Process_PcrRead`, `TPM_ExtendCommon`,
  * `TPM_Process_PcrReset`.
  */
 import { sha1 } from '../../hash/index.js';
@@ -23,7 +23,7 @@ function pcrValue(s: Tpm12State, pcr: number): Uint8Array {
 }
 
 /**
- * libtpms `TPM_ExtendCommon` (facts §2.6):
+ * libtpms `TPM_ExtendCommon`:
  * 1. pcrNum ≥ 24 → TPM_BADINDEX;
  * 2. locality not in pcrExtendLocal → TPM_BAD_LOCALITY;
  * 3. PC Client: PCR 17 at its reset value 0 may be extended from locality 4 only;
@@ -74,7 +74,7 @@ function selectedPcrs(select: Uint8Array): number[] {
  * TPM_PCR_Reset: `TPM_PCR_SELECTION` → nothing.
  * sizeOfSelect > 3 or an empty selection → TPM_INVALID_PCR_INFO; every selected PCR is checked,
  * lowest first, before any is reset: pcrReset FALSE → TPM_NOTRESETABLE, locality not in
- * pcrResetLocal → TPM_NOTLOCAL (facts §2.6). Reset value depends on TOSPresent.
+ * pcrResetLocal → TPM_NOTLOCAL (libtpms `TPM_Process_PcrReset`). Reset value depends on TOSPresent.
  */
 export function pcrReset(ctx: CommandContext): Uint8Array {
   const sizeOfSelect = ctx.params.u16();

@@ -1,6 +1,6 @@
 /**
  * The SHA-1 thread: TPM_SHA1Start (Part 3 §13.1), TPM_SHA1Update (§13.2), TPM_SHA1Complete (§13.3),
- * TPM_SHA1CompleteExtend (§13.4); facts §2.5. Behaviour as libtpms `tpm_cryptoh.c`.
+ * TPM_SHA1CompleteExtend (§13.4). Behaviour as libtpms `tpm_cryptoh.c`.
  * That any other ordinal kills the thread is done in preprocess (check-state.ts).
  */
 import { BeWriter, concatBytes } from '../../bytes/index.js';
@@ -64,7 +64,7 @@ export function sha1Complete(ctx: CommandContext): Uint8Array {
 
 /**
  * TPM_SHA1CompleteExtend: `pcrNum u32, hashDataSize u32, hashData[0..64]` →
- * `hashValue[20], outDigest[20]`; the extend checks (facts §2.6) run after the thread is closed.
+ * `hashValue[20], outDigest[20]`; the extend checks (libtpms `TPM_ExtendCommon`) run after the thread is closed.
  */
 export function sha1CompleteExtend(ctx: CommandContext): Uint8Array {
   const pcr = ctx.params.u32();

@@ -1,6 +1,6 @@
 /**
  * TPM_Startup (Part 3 §3.2), TPM_SaveState (§3.3) and TPM_Init sent as a wire command.
- * Behaviour as libtpms `tpm_startup.c` / `tpm_init.c`, checked against swtpm (facts §2.8).
+ * Behaviour as libtpms `tpm_startup.c` / `tpm_init.c`, checked against swtpm.
  */
 import { TPM_NUM_PCR, TPM_ST, TPM_TAG, TPM_TEST_STATE } from '../constants.js';
 import { TPM_CHECK, checkState, deleteSavedState, requireTagRquCommand } from '../check-state.js';
@@ -17,7 +17,7 @@ function startupState(s: Tpm12State): void {
     s.testState = TPM_TEST_STATE.FAILURE;
     throw new Tpm12Error(TPM_RC12.FAILEDSELFTEST);
   }
-  // Non-resettable PCRs come back; resettable ones keep their TPM_Init value (facts §2.8).
+  // Non-resettable PCRs come back; resettable ones keep their TPM_Init value (libtpms `TPM_PCRs_Load`).
   let i = 0;
   for (let pcr = 0; pcr < TPM_NUM_PCR; pcr++) {
     if (pcrAttributes(pcr).pcrReset) continue;

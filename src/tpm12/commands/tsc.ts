@@ -1,5 +1,5 @@
 /**
- * TPM Main Part 3 §6.2 TSC_PhysicalPresence and §6.3 TSC_ResetEstablishmentBit (facts §2.4, §2.7).
+ * TPM Main Part 3 §6.2 TSC_PhysicalPresence and §6.3 TSC_ResetEstablishmentBit.
  * Behaviour as libtpms `TPM_Process_PhysicalPresence` / `TPM_Process_ResetEstablishmentBit`.
  */
 import { TPM_LOC, TPM_PHYSICAL_PRESENCE as PP } from '../constants.js';
@@ -58,7 +58,7 @@ export function physicalPresence(ctx: CommandContext): Uint8Array {
   return successResponse();
 }
 
-/** TSC_ResetEstablishmentBit: localities 3 and 4 only (facts §2.7), else TPM_BAD_LOCALITY. */
+/** TSC_ResetEstablishmentBit: localities 3 and 4 only (libtpms `TPM12_IO_TpmEstablished_Reset`), else TPM_BAD_LOCALITY. */
 export function resetEstablishmentBit(ctx: CommandContext): Uint8Array {
   checkState(ctx.state, TPM_CHECK.NOT_SHUTDOWN | TPM_CHECK.NO_LOCKOUT);
   requireTagRquCommand(ctx.tag);

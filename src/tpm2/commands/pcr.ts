@@ -1,5 +1,5 @@
 /**
- * Integrity collection commands (TPM 2.0 Library Part 3 §22; facts §3.4, §3.5, §4.2), following
+ * Integrity collection commands (TPM 2.0 Library Part 3 §22; PC Client PCR attributes in ../pcr.ts), following
  * libtpms 0.9.2 `IntegrityCommands.c`: TPM2_PCR_Extend, TPM2_PCR_Event, TPM2_PCR_Read,
  * TPM2_PCR_Reset, TPM2_PCR_Allocate.
  */
@@ -94,7 +94,7 @@ export const PCR_Read: CommandDef = {
   },
 };
 
-/** Part 3 §22.8 TPM2_PCR_Reset: locality rules of facts §4.2 (never at locality 4); banks → 0. */
+/** Part 3 §22.8 TPM2_PCR_Reset: resetLocality of ../pcr.ts (never at locality 4, docs/tpm-quirks.md#pcr-reset-rules); banks → 0. */
 export const PCR_Reset: CommandDef = {
   cc: TPM_CC.PCR_Reset,
   name: 'TPM2_PCR_Reset',

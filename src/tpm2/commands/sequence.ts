@@ -1,5 +1,5 @@
 /**
- * Hash/event sequence commands (TPM 2.0 Library Part 3 §17; facts §3.4, §3.5), following
+ * Hash/event sequence commands (TPM 2.0 Library Part 3 §17), following
  * libtpms 0.9.2 `HashCommands.c`: TPM2_HashSequenceStart, TPM2_SequenceUpdate,
  * TPM2_SequenceComplete, TPM2_EventSequenceComplete.
  */
@@ -97,7 +97,7 @@ export const SequenceComplete: CommandDef = {
 /**
  * Part 3 §17.6: finish an event sequence: digests for every implemented algorithm, extended
  * into the allocated banks of pcrHandle unless it is TPM_RH_NULL; a hash sequence here is
- * TPM_RC_MODE on handle 2. The object is flushed on success (facts §3.5).
+ * TPM_RC_MODE on handle 2. The object is flushed on success (ms-tpm-20-ref `EventSequenceComplete.c`).
  */
 export const EventSequenceComplete: CommandDef = {
   cc: TPM_CC.EventSequenceComplete,

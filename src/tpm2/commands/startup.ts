@@ -1,5 +1,5 @@
 /**
- * TPM2_Startup and TPM2_Shutdown (TPM 2.0 Library Part 3 §9.3, §9.4; facts §3.6), following
+ * TPM2_Startup and TPM2_Shutdown (TPM 2.0 Library Part 3 §9.3, §9.4; ms-tpm-20-ref `PCR.c` `PCRStartup`), following
  * libtpms 0.9.2 `StartupCommands.c`.
  *
  * Startup is allowed only at locality 0 or 3 (else TPM_RC_LOCALITY); PCR 0's last byte becomes

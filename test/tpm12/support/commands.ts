@@ -1,5 +1,5 @@
 /**
- * TPM 1.2 command builders for tests (facts §2.1, §2.4). Big-endian, 10-byte header.
+ * TPM 1.2 command builders for tests (TPM Main 1.2 Part 3 layouts). Big-endian, 10-byte header.
  */
 import { BeWriter, concatBytes, toHex } from '../../../src/bytes/index.js';
 import { TPM_ORD, TPM_TAG } from '../../../src/tpm12/index.js';

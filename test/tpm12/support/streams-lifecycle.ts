@@ -1,5 +1,5 @@
 /**
- * Fixed TPM 1.2 lifecycle streams (facts §2.7, §2.8): before Startup, Startup variants, SaveState,
+ * Fixed TPM 1.2 lifecycle streams (TPM Main Part 3 §3; libtpms TPM_CheckState, TPM12_IO_Hash_*): before Startup, Startup variants, SaveState,
  * dynamic launch and tpmEstablished. Replayed on the engine and on swtpm, compared byte for byte.
  */
 import type { Locality } from '../../../src/tpm/engine.js';
@@ -63,7 +63,7 @@ export const preStartup: Step[] = [
   c(pcrRead(17)),
 ];
 
-/** Startup variants, each after TPM_Init (facts §2.8). */
+/** Startup variants, each after TPM_Init (TPM Main Part 3 §3.2). */
 export const startupVariants: Step[] = [
   ...[
     startup(0x0000),

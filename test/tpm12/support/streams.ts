@@ -1,6 +1,6 @@
 /**
  * Fixed TPM 1.2 streams: each supported command and each error path, to be replayed on the engine
- * and on swtpm and compared byte for byte. Names cite the facts sections they exercise.
+ * and on swtpm and compared byte for byte. Names say which command and rule they exercise.
  */
 import type { Locality } from '../../../src/tpm/engine.js';
 import { TPM_ORD, TPM_TAG } from '../../../src/tpm12/index.js';
@@ -64,7 +64,8 @@ const headerStream: Step[] = [
   c(getTestResult()),
 ];
 
-/** Every PCR and bad index at every locality, then resets (facts §2.6, §4.1, §7 items 9–10). */
+/** Every PCR and bad index at every locality, then resets (libtpms TPM_ExtendCommon,
+ * TPM_Process_PcrReset, TPM_PCRAttributes_Init). */
 const extendMatrix: Step[] = LOCALITIES.flatMap((loc): Step[] => [
   ...[...Array(24).keys(), 24, 0x00000100, 0xffffffff].map((p) => c(extend(p, fill(20, 0x10 + loc)), loc)),
   ...[...Array(24).keys(), 24, 0x80000000].map((p) => c(pcrRead(p), loc)),
@@ -101,7 +102,7 @@ const resetMatrix: Step[] = [
   { kind: 'drtm', data: new Uint8Array(0) },
   ...LOCALITIES.flatMap((loc): Step[] => SELECTIONS.slice(0, 9).map(([n, sel]) => c(pcrReset(n, sel), loc))),
   ...[16, 17, 18, 19, 20, 21, 22, 23].map((p) => c(pcrRead(p))),
-  // PCR17 zero rule (facts §7 item 9): after the reset above PCR17 is 0
+  // PCR17 zero rule (docs/tpm-quirks.md#pcr-17-zero-rule): after the reset above PCR17 is 0
   c(extend(17, D), 2),
   c(extend(17, D), 3),
   c(extend(17, D), 4),
@@ -145,7 +146,7 @@ const sha1Stream: Step[] = [
   c(sha1Complete(new Uint8Array(0))),
   c(cmd(TPM_ORD.SHA1Start, new Uint8Array(0), TPM_TAG.RQU_AUTH1_COMMAND)),
   c(cmd(TPM_ORD.SHA1Complete, new Uint8Array(0))),
-  // any other ordinal kills the thread (facts §7 item 11), even unknown or malformed ones
+  // any other ordinal kills the thread (libtpms TPM_Check_SHA1Context), even unknown or malformed ones
   ...[pcrRead(0), getCapability(TPM_CAP.VERSION, new Uint8Array(0)), cmd(0x00000001), getTestResult(), cmd(TPM_ORD.Extend)].flatMap(
     (other): Step[] => [c(sha1Start()), c(sha1Update(fill(128, 1))), c(other), c(sha1Complete(new Uint8Array(0)))],
   ),
@@ -245,15 +246,15 @@ const randomAndSelfTest: Step[] = [
 ];
 
 export const FIXED_STREAMS: readonly FixedStream[] = [
-  { name: 'facts §2.1 header codec: malformed headers, tags, unknown ordinals', startup: true, steps: headerStream },
-  { name: 'facts §2.8 before TPM_Startup, failure mode, second Startup', startup: false, steps: preStartup },
-  { name: 'facts §2.8 TPM_Startup variants after TPM_Init', startup: true, steps: startupVariants },
-  { name: 'facts §2.8 TPM_SaveState and TPM_Startup(ST_STATE)', startup: true, steps: saveStateStream },
-  { name: 'facts §2.6/§4.1 TPM_Extend and TPM_PcrRead at every locality', startup: true, steps: extendMatrix },
-  { name: 'facts §2.6/§7.10 TPM_PCR_Reset matrix, TOSPresent, PCR17 zero rule', startup: true, steps: resetMatrix },
-  { name: 'facts §2.5/§7.11 SHA-1 thread', startup: true, steps: sha1Stream },
-  { name: 'facts §2.7 HASH_START/DATA/END, tpmEstablished', startup: true, steps: drtmStream },
-  { name: 'facts §2.4 TPM_GetCapability areas, subcaps and limited mode', startup: true, steps: capabilityStream },
+  { name: 'header codec (TPM Main Part 2 §6 TPM_TAG): malformed headers, tags, unknown ordinals', startup: true, steps: headerStream },
+  { name: 'before TPM_Startup, failure mode, second Startup (libtpms TPM_CheckState)', startup: false, steps: preStartup },
+  { name: 'TPM_Startup variants after TPM_Init (Part 3 §3.2)', startup: true, steps: startupVariants },
+  { name: 'TPM_SaveState and TPM_Startup(ST_STATE) (Part 3 §3.2, §3.3)', startup: true, steps: saveStateStream },
+  { name: 'TPM_Extend and TPM_PcrRead at every locality (Part 3 §16.1, §16.2; PC Client pcrExtendLocal)', startup: true, steps: extendMatrix },
+  { name: 'TPM_PCR_Reset matrix, TOSPresent, PCR17 zero rule (Part 3 §16.4; libtpms TPM_Process_PcrReset)', startup: true, steps: resetMatrix },
+  { name: 'SHA-1 thread (Part 3 §13.1–§13.4; libtpms TPM_Check_SHA1Context)', startup: true, steps: sha1Stream },
+  { name: 'HASH_START/DATA/END, tpmEstablished (libtpms tpm_tpm12_tis.c)', startup: true, steps: drtmStream },
+  { name: 'TPM_GetCapability areas, subcaps and limited mode (Part 3 §7.1, Part 2 §21)', startup: true, steps: capabilityStream },
   { name: 'TPM_GetRandom and self-test commands', startup: true, steps: randomAndSelfTest },
-  { name: 'facts §2.4 TSC_PhysicalPresence flags and locks', startup: true, steps: physicalPresenceStream },
+  { name: 'TSC_PhysicalPresence flags and locks (Part 3 §6.2, Part 2 §4.9)', startup: true, steps: physicalPresenceStream },
 ];

@@ -1,5 +1,5 @@
 /**
- * Command builders for TPM 2.0 tests (TPM 2.0 Library Part 3 layouts; facts §3.3, §3.4).
+ * Command builders for TPM 2.0 tests (TPM 2.0 Library Part 3 layouts; sessions Part 1 §18).
  * Everything is big-endian; commandSize is filled in unless a test overrides it.
  */
 import { BeWriter } from '../../../src/bytes/index.js';
@@ -18,7 +18,7 @@ export interface SessionSpec {
   attributes?: number;
   password?: Uint8Array;
 }
-/** The 9-byte empty-password TPM_RS_PW session (facts §3.3), continueSession set. */
+/** The 9-byte empty-password TPM_RS_PW session (Part 1 §18), continueSession set. */
 export const PW: SessionSpec = { handle: RS_PW, attributes: 0x01 };
 
 export function sessionBytes(s: SessionSpec): Uint8Array {

@@ -229,7 +229,7 @@ export function randomAllocation(g: Gen): C.Sel[] {
 }
 
 /**
- * Power-cycle flows (facts §3.6, Part 3 §9): Shutdown(CLEAR/STATE) → _TPM_Init → Startup at
+ * Power-cycle flows (Part 3 §9): Shutdown(CLEAR/STATE) → _TPM_Init → Startup at
  * locality 0/3 (2 is refused), optional PCR_Allocate before it, optional H-CRTM before Startup.
  */
 export function lifecycleOps(g: Gen): Op[] {

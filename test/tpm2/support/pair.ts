@@ -124,7 +124,7 @@ export class Pair {
     }
   }
 
-  /** Re-allocate banks on both sides: PCR_Allocate, Shutdown(CLEAR), init, Startup(CLEAR) (facts §3.4). */
+  /** Re-allocate banks on both sides: PCR_Allocate, Shutdown(CLEAR), init, Startup(CLEAR) (Part 3 §22.5 TPM2_PCR_Allocate). */
   async reallocate(sels: Sel[]): Promise<void> {
     await this.apply({ op: 'cmd', bytes: pcrAllocate(sels), locality: 0 });
     await this.apply({ op: 'cmd', bytes: shutdown(0), locality: 0 });

@@ -1,6 +1,7 @@
 /**
- * Where swtpm 0.7.1 / libtpms 0.9.2 (the truth) disagrees with, or goes beyond, the facts document.
- * Each row states the facts claim, then what swtpm does; the expected outcomes are asserted on the
+ * Where swtpm 0.7.1 / libtpms 0.9.2 (the truth) disagrees with, or goes beyond, what a reader of the
+ * TPM Main 1.2 specification or of the libtpms source would expect. Each row states that
+ * expectation and its source, then what swtpm does; the expected outcomes are asserted on the
  * engine (always) and on swtpm (when installed).
  */
 import { describe, expect, it } from 'vitest';
@@ -21,7 +22,7 @@ const OK = E(0x00);
 
 const ROWS: readonly Row[] = [
   {
-    name: 'facts §2.1 says every error reply has tag C4; an unknown ordinal keeps an auth tag (C3 → C6, libtpms TPM_Process_Unused)',
+    name: 'error replies have tag C4 (TPM_TAG_RSP_COMMAND), but an unknown ordinal keeps an auth tag (C3 → C6, libtpms TPM_Process_Unused)',
     startup: true,
     script: [
       [c(cmd(0x00000001, new Uint8Array(0), TPM_TAG.RQU_AUTH2_COMMAND)), '00c60000000a0000000a'],
@@ -29,7 +30,7 @@ const ROWS: readonly Row[] = [
     ],
   },
   {
-    name: 'facts §2.8 says any command before Startup is INVALID_POSTINIT; parse errors and unknown ordinals answer first',
+    name: 'commands before TPM_Startup answer INVALID_POSTINIT (libtpms TPM_CheckState), but parse errors and unknown ordinals answer first',
     startup: false,
     script: [
       [c(cmd(0x00000001)), E(0x0a)],
@@ -39,7 +40,7 @@ const ROWS: readonly Row[] = [
     ],
   },
   {
-    name: 'facts §2.8 (second Startup fails) holds, and a Startup that itself fails still ends post-init state',
+    name: 'a second TPM_Startup fails with INVALID_POSTINIT, and a Startup that itself fails still ends post-init state',
     startup: false,
     script: [
       [c(startup(0x0004)), E(0x03)],
@@ -48,7 +49,7 @@ const ROWS: readonly Row[] = [
     ],
   },
   {
-    name: 'facts §2.8 not covered: Startup(ST_STATE) with nothing saved is TPM_FAILEDSELFTEST and failure mode until TPM_Init',
+    name: 'beyond the spec text: Startup(ST_STATE) with nothing saved is TPM_FAILEDSELFTEST and failure mode until TPM_Init',
     startup: false,
     script: [
       [c(startup(TPM_ST.STATE)), E(0x1c)],
@@ -59,7 +60,7 @@ const ROWS: readonly Row[] = [
     ],
   },
   {
-    name: 'facts §2.7 HASH_START before Startup: INVALID_POSTINIT and failure mode, so the next Startup is TPM_FAILEDSELFTEST',
+    name: 'HASH_START before Startup (libtpms TPM12_IO_Hash_Start): INVALID_POSTINIT and failure mode, so the next Startup is TPM_FAILEDSELFTEST',
     startup: false,
     script: [
       [{ kind: 'hashStart' }, 'rc 38'],
@@ -67,7 +68,7 @@ const ROWS: readonly Row[] = [
     ],
   },
   {
-    name: 'facts §2.7 not covered: a second HASH_START without HASH_END is TPM_FAIL (failure mode) and does not set tpmEstablished',
+    name: 'beyond the spec text: a second HASH_START without HASH_END is TPM_FAIL (failure mode) and does not set tpmEstablished',
     startup: true,
     script: [
       [{ kind: 'hashStart' }, 'rc 0'],
@@ -78,12 +79,12 @@ const ROWS: readonly Row[] = [
     ],
   },
   {
-    name: 'facts §2.7: RESET_TPMESTABLISHED works before TPM_Startup too',
+    name: 'RESET_TPMESTABLISHED (TPM12_IO_TpmEstablished_Reset) works before TPM_Startup too',
     startup: false,
     script: [[{ kind: 'resetEstablished', locality: 4 }, 'rc 0']],
   },
   {
-    name: 'facts §2.6 says outDigest is zero when deactivated; PcrRead and GetRandom then answer TPM_DEACTIVATED',
+    name: 'TPM_Extend answers a zero outDigest when deactivated (TPM Main Part 3 §16.1), but PcrRead and GetRandom then answer TPM_DEACTIVATED',
     startup: false,
     script: [
       [c(startup(TPM_ST.DEACTIVATED)), OK],
@@ -93,7 +94,7 @@ const ROWS: readonly Row[] = [
     ],
   },
   {
-    name: 'facts §2.6 says an invalid selection is INVALID_PCR_INFO; a selection shorter than sizeOfSelect is BAD_PARAM_SIZE',
+    name: 'TPM_PCR_Reset: an invalid selection is INVALID_PCR_INFO (libtpms TPM_Process_PcrReset), but a selection shorter than sizeOfSelect is BAD_PARAM_SIZE',
     startup: true,
     script: [
       [c(pcrReset(3, Uint8Array.of(0))), E(0x19)],
@@ -102,7 +103,7 @@ const ROWS: readonly Row[] = [
     ],
   },
   {
-    name: 'facts §2.5 says any other command kills the SHA-1 thread; one with a malformed header does not',
+    name: 'any other command kills the SHA-1 thread (libtpms TPM_Check_SHA1Context), but one with a malformed header does not',
     startup: true,
     script: [
       [c(sha1Start()), '00c40000000e0000000000000fc0'],
@@ -111,7 +112,7 @@ const ROWS: readonly Row[] = [
     ],
   },
   {
-    name: 'facts §2.5 not covered: numBytes above 128 KiB (libtpms TPM_ALLOC_MAX) is TPM_SIZE and the thread survives',
+    name: 'beyond the spec text: TPM_SHA1Update numBytes above 128 KiB (libtpms TPM_ALLOC_MAX) is TPM_SIZE and the thread survives',
     startup: true,
     script: [
       [c(sha1Start()), '00c40000000e0000000000000fc0'],
@@ -126,7 +127,7 @@ function engineOutcomes(row: Row): string[] {
   return row.script.map(([step]) => applyToEngine(e, step));
 }
 
-describe('facts vs swtpm: the engine follows swtpm', () => {
+describe('spec vs swtpm: the engine follows swtpm', () => {
   for (const row of ROWS) {
     it(row.name, () => {
       expect(engineOutcomes(row)).toEqual(row.script.map(([, want]) => want));
@@ -134,7 +135,7 @@ describe('facts vs swtpm: the engine follows swtpm', () => {
   }
 });
 
-describeWithSwtpm('facts vs swtpm: swtpm itself', () => {
+describeWithSwtpm('spec vs swtpm: swtpm itself', () => {
   for (const row of ROWS) {
     it(row.name, async () => {
       const peer = await Swtpm.start({ startupClear: row.startup });
