@@ -20,7 +20,8 @@ export const USAGE = `usage:
   --json              machine-readable output
   --cel               replay: print the log as TCG CEL-JSON
   --all               replay: print all 24 PCRs of each bank, not only the extended ones
-  --drtm-start S      auto (default) | zero | ones: start value of PCRs 17-22
+  --drtm-start S      PCRs 17-22: auto (default; all ones, the first DRTM record on 17-22 resets
+                      them to zero) | zero (launched before the log) | ones (never launched)
   --max-log-bytes N, --max-events N, --max-event-data N, --max-digests N   parser limits
 
   exit codes: 0 ok / all PCRs match, 1 mismatch, 2 usage or parse error`;

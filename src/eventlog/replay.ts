@@ -1,42 +1,68 @@
 /**
- * Replay: recompute PCR values from a parsed log.
+ * Replay: recompute PCR values from a parsed log, modelling the PC Client TPM the log was written
+ * on. The rules are documented for users in docs/replay-verify.md ("How the replay models the TPM").
  *
- * Rules (TCG PC Client PFP StartupLocality event; PC Client PCR initial values as in libtpms/ms-tpm-20-ref):
+ * Reset values (PC Client PCR attributes: TCG PC Client Platform TPM Profile; libtpms
+ * `TPM_PCR_Init` for TPM 1.2 and `PCRStartup` for TPM 2.0; our engines in src/tpm12, src/tpm2):
+ * - PCR 0–16 and 23 start at zero. A PCR 0 EV_NO_ACTION "StartupLocality\0"+L record (TCG PC
+ *   Client PFP StartupLocality event) makes PCR 0 start at 00..0L in every bank: L = 3 for a
+ *   TPM2_Startup at locality 3, L = 4 for an H-CRTM (_TPM_Hash_Start before TPM2_Startup, which
+ *   extends PCR 0 and leaves PCR 17–22 alone — not a dynamic launch).
+ * - PCR 17–22 start at all ones (their reset locality includes locality 4).
+ *
+ * Dynamic launch: a launch (TPM 1.2 TIS HASH_START, libtpms `TPM_IO_Hash_Start`; TPM 2.0
+ * _TPM_Hash_Start/_TPM_Hash_End, TPM 2.0 Part 3 §33 / libtpms `PCRResetDynamics`) sets PCR 17–22 to
+ * zero together, in every bank. The log shows it by its *launch record*: the first record, in log
+ * order, whose PCR is 17–22 and whose type is a DRTM type (`isDrtmEventType`: Intel TXT 0x400–0x4FF,
+ * e.g. SINIT's EVTYPE_HASH_START 0x402 on PCR 17; TrenchBoot Secure Launch 0x502–0x504). Just
+ * before that record is extended, PCR 17–22 become zero in every bank, whatever earlier records
+ * extended into them (a warning names those records). Later DRTM records only extend: a log holds
+ * at most one launch. Not launch records: EV_NO_ACTION records of any kind, DRTM types on other
+ * PCRs (e.g. TXT PCR-mapping records on PCR 255), a StartupLocality record, and the TXT container
+ * header by itself. The rule is the same for `tcg2-agile`, `tpm12-sha1` and `txt-container` logs.
+ * `drtmStart` overrides it: 'zero' = a launch before the first record (17–22 start at zero, no
+ * record resets them); 'ones' = no launch at all (17–22 start at all ones, no record resets them).
+ *
+ * Extending:
  * - EV_NO_ACTION records are never extended (Spec ID, StartupLocality, SP800-155 Event3, …).
- * - A PCR 0 EV_NO_ACTION "StartupLocality\0"+L record makes PCR 0 start at 00..0L in every bank.
- * - PCRs 0–16 and 23 start at zero.
- * - DRTM PCRs 17–22: the log "shows a dynamic launch" when it is a TXT event container (bare or
- *   nested in Spec ID Event00), or when any extended record on PCR 17–22 has a DRTM type (TXT
- *   0x400–0x4FF or Secure Launch 0x502–0x504). Then 17–22 start at zero (the reset done by the
- *   launch: libtpms TPM12_IO_Hash_Start, ms-tpm-20-ref _TPM_Hash_End). Otherwise they start at FF..FF for `tpm12-sha1` logs (TPM 1.2
- *   power-on value) and at zero for `tcg2-agile` logs (what tpm2_eventlog and go-attestation assume;
- *   firmware logs never touch 17–22). `drtmStart` overrides the choice.
  * - Each bank is extended with that record's digest for that bank; a record lacking a bank's
  *   digest leaves that bank unchanged. Banks whose algorithm Node cannot compute are not replayed.
  * - Records on a PCR index ≥ 24 (other than EV_NO_ACTION) are not extended; they produce a warning.
+ *
+ * A PCR is *touched* in a bank when its value includes at least one record's digest (it was
+ * extended after its last reset); otherwise it is *untouched* and holds its reset value.
  */
 import { toHex } from '../bytes/index.js';
 import { algById, extendValue, nodeSupports, type BankName, type HashAlg } from '../hash/index.js';
 import { EV, isDrtmEventType } from './constants.js';
-import type { ParsedLog } from './model.js';
+import type { LogEvent, ParsedLog } from './model.js';
 
 export const PCR_COUNT = 24;
 export const DRTM_PCR_FIRST = 17;
 export const DRTM_PCR_LAST = 22;
 const STARTUP_LOCALITY_SIG = new TextEncoder().encode('StartupLocality\0');
 
+export type DrtmStart = 'auto' | 'zero' | 'ones';
+
 export interface ReplayOptions {
-  /** Start value of PCRs 17–22: 'auto' (rule above), 'zero' or 'ones'. */
-  drtmStart?: 'auto' | 'zero' | 'ones';
+  /** PCR 17–22: 'auto' (the launch-record rule above), 'zero' (launched before the log), 'ones' (never launched). */
+  drtmStart?: DrtmStart;
 }
 
 export interface ReplayResult {
   /** bank → 24 PCR values. */
   pcrs: Partial<Record<BankName, Uint8Array[]>>;
-  /** bank → indices of PCRs that at least one record extended. */
+  /** bank → indices of the PCRs whose value includes at least one record's digest, ascending. */
   touched: Partial<Record<BankName, number[]>>;
+  /** bank → the other PCR indices, ascending: they hold their reset value (`resetValue`). */
+  untouched: Partial<Record<BankName, number[]>>;
+  /** bank → per PCR, the indices of the records whose digests make up its value, in order. */
+  feeding: Partial<Record<BankName, number[][]>>;
   startupLocality: number | null;
+  /** Whether the replay models a dynamic launch (PCR 17–22 were reset to zero). */
   dynamicLaunch: boolean;
+  /** Index of the launch record ('auto' only); null when there is none or the start was forced. */
+  launchRecord: number | null;
   /** Algorithm ids present in the log that were not replayed (unknown to the hash table or to Node). */
   skippedAlgorithms: number[];
   warnings: string[];
@@ -49,12 +75,32 @@ export function startupLocalityOf(pcr: number, type: number, data: Uint8Array): 
   return data[STARTUP_LOCALITY_SIG.length] ?? null;
 }
 
-/** Whether the log shows a dynamic launch (see the module comment). */
+export const isDrtmPcr = (pcr: number): boolean => pcr >= DRTM_PCR_FIRST && pcr <= DRTM_PCR_LAST;
+
+/** Whether the record counts as evidence of a dynamic launch (see the module comment). */
+export function isLaunchRecord(e: Pick<LogEvent, 'pcr' | 'type'>): boolean {
+  return e.type !== EV.NO_ACTION && isDrtmPcr(e.pcr) && isDrtmEventType(e.type);
+}
+
+/** The launch record: the first record that counts as a dynamic launch, if any. */
+export function findLaunchRecord(log: ParsedLog): LogEvent | undefined {
+  return log.events.find(isLaunchRecord);
+}
+
+/** Whether the log shows a dynamic launch (it has a launch record). */
 export function showsDynamicLaunch(log: ParsedLog): boolean {
-  if (log.format === 'txt-container') return true;
-  return log.events.some(
-    (e) => e.type !== EV.NO_ACTION && e.pcr >= DRTM_PCR_FIRST && e.pcr <= DRTM_PCR_LAST && isDrtmEventType(e.type),
-  );
+  return findLaunchRecord(log) !== undefined;
+}
+
+/**
+ * The value a PCR holds when no record extended it since its last reset: all ones for 17–22
+ * without a dynamic launch, 00..0L for PCR 0 after a StartupLocality L record, zero otherwise.
+ */
+export function resetValue(size: number, pcr: number, r: Pick<ReplayResult, 'startupLocality' | 'dynamicLaunch'>): Uint8Array {
+  const v = new Uint8Array(size);
+  if (isDrtmPcr(pcr) && !r.dynamicLaunch) v.fill(0xff);
+  if (pcr === 0 && r.startupLocality !== null) v[size - 1] = r.startupLocality;
+  return v;
 }
 
 export function replayEventLog(log: ParsedLog, opts: ReplayOptions = {}): ReplayResult {
@@ -74,23 +120,32 @@ export function replayEventLog(log: ParsedLog, opts: ReplayOptions = {}): Replay
       else locality = l;
     }
   }
-  const launch = showsDynamicLaunch(log);
   const mode = opts.drtmStart ?? 'auto';
-  const drtmOnes = mode === 'ones' || (mode === 'auto' && !launch && log.format === 'tpm12-sha1');
+  const launch = mode === 'auto' ? findLaunchRecord(log) : undefined;
+  // Before the launch record (or for good with 'ones'), 17–22 hold their power-on value.
+  const atStart = { startupLocality: locality, dynamicLaunch: mode === 'zero' };
   const pcrs: Partial<Record<BankName, Uint8Array[]>> = {};
-  const touched: Partial<Record<BankName, Set<number>>> = {};
+  const feeding: Partial<Record<BankName, number[][]>> = {};
   for (const a of algs) {
-    const bank: Uint8Array[] = [];
-    for (let i = 0; i < PCR_COUNT; i++) {
-      const v = new Uint8Array(a.size);
-      if (i >= DRTM_PCR_FIRST && i <= DRTM_PCR_LAST && drtmOnes) v.fill(0xff);
-      bank.push(v);
-    }
-    if (locality !== null) (bank[0] as Uint8Array)[a.size - 1] = locality;
-    pcrs[a.name] = bank;
-    touched[a.name] = new Set();
+    pcrs[a.name] = Array.from({ length: PCR_COUNT }, (_, i) => resetValue(a.size, i, atStart));
+    feeding[a.name] = Array.from({ length: PCR_COUNT }, () => []);
   }
   for (const e of log.events) {
+    if (e === launch) {
+      const wiped = new Set<number>();
+      for (const a of algs) {
+        for (let i = DRTM_PCR_FIRST; i <= DRTM_PCR_LAST; i++) {
+          (pcrs[a.name] as Uint8Array[])[i] = new Uint8Array(a.size);
+          const f = (feeding[a.name] as number[][])[i] as number[];
+          for (const x of f) wiped.add(x);
+          f.length = 0;
+        }
+      }
+      if (wiped.size > 0) {
+        const list = [...wiped].sort((x, y) => x - y).join(', ');
+        warnings.push(`record ${e.index}: the dynamic launch resets PCR 17–22 to zero, so the extends of earlier record(s) ${list} do not count`);
+      }
+    }
     if (e.type === EV.NO_ACTION) continue;
     if (e.pcr >= PCR_COUNT) {
       warnings.push(`record ${e.index}: PCR ${e.pcr} out of range, not extended`);
@@ -101,12 +156,27 @@ export function replayEventLog(log: ParsedLog, opts: ReplayOptions = {}): Replay
       const bank = a ? pcrs[a.name] : undefined;
       if (!a || !bank) continue;
       bank[e.pcr] = extendValue(a, bank[e.pcr] as Uint8Array, d.digest);
-      touched[a.name]?.add(e.pcr);
+      feeding[a.name]?.[e.pcr]?.push(e.index);
     }
   }
-  const touchedOut: Partial<Record<BankName, number[]>> = {};
-  for (const [k, v] of Object.entries(touched) as [BankName, Set<number>][]) touchedOut[k] = [...v].sort((x, y) => x - y);
-  return { pcrs, touched: touchedOut, startupLocality: locality, dynamicLaunch: launch, skippedAlgorithms: skipped, warnings };
+  const touched: Partial<Record<BankName, number[]>> = {};
+  const untouched: Partial<Record<BankName, number[]>> = {};
+  for (const a of algs) {
+    const f = feeding[a.name] as number[][];
+    touched[a.name] = f.flatMap((x, i) => (x.length > 0 ? [i] : []));
+    untouched[a.name] = f.flatMap((x, i) => (x.length === 0 ? [i] : []));
+  }
+  return {
+    pcrs,
+    touched,
+    untouched,
+    feeding,
+    startupLocality: locality,
+    dynamicLaunch: mode === 'zero' || launch !== undefined,
+    launchRecord: launch?.index ?? null,
+    skippedAlgorithms: skipped,
+    warnings,
+  };
 }
 
 /** `{bank: {index: hex}}` of the touched PCRs (or of all 24 with `all`). */

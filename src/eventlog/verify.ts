@@ -5,10 +5,10 @@
  */
 import { toHex } from '../bytes/index.js';
 import { algByName, type BankName } from '../hash/index.js';
-import { EV, eventTypeName } from './constants.js';
+import { eventTypeName } from './constants.js';
 import { checkEventDataDigest, type DataDigestFinding } from './data-digest.js';
 import type { ParsedLog } from './model.js';
-import { PCR_COUNT, replayEventLog, type ReplayOptions, type ReplayResult } from './replay.js';
+import { PCR_COUNT, isDrtmPcr, replayEventLog, resetValue, type ReplayOptions, type ReplayResult } from './replay.js';
 
 /** `{bank: {"<pcr index>": "<hex>"}}`, as in the vectors' `.expected.json` `pcrs`. */
 export type ExpectedPcrs = Record<string, Record<string, string>>;
@@ -28,10 +28,16 @@ export interface PcrCheck {
   /** Replayed value, null when the bank is not in the log or cannot be replayed. */
   actual: string | null;
   match: boolean;
-  /** Mismatch only: events extended into this (bank, PCR), in order. */
+  /**
+   * No record extends this PCR in this bank (since its last reset): `actual` is the predicted reset
+   * value, not a replayed one, and `note` says which. False when the bank was not replayed.
+   */
+  untouched: boolean;
+  /** Mismatch only: the events whose digests make up `actual`, in order. */
   events?: FeedingEvent[];
   /** Mismatch only: feeding events whose digest for this bank differs from the hash of their data. */
   likelyCause?: DataDigestFinding[];
+  /** Set for every untouched PCR, and for mismatches that need explaining. */
   note?: string;
 }
 
@@ -63,6 +69,21 @@ export function checkExpectedPcrs(x: unknown): ExpectedPcrs {
   return x as ExpectedPcrs;
 }
 
+/** What an untouched PCR is compared with, in words. */
+function resetNote(pcr: number, size: number, replay: ReplayResult): string {
+  let what: string;
+  if (isDrtmPcr(pcr)) {
+    if (!replay.dynamicLaunch) what = 'all ones (PCR 17–22 before any dynamic launch; the log shows none)';
+    else if (replay.launchRecord !== null) what = `zero (the dynamic launch at record ${replay.launchRecord} resets PCR 17–22)`;
+    else what = 'zero (PCR 17–22 after a dynamic launch)';
+  } else if (pcr === 0 && replay.startupLocality !== null) {
+    what = `${toHex(resetValue(size, 0, replay))} (StartupLocality ${replay.startupLocality})`;
+  } else {
+    what = 'zero';
+  }
+  return `no record extends this PCR in this bank: compared with its reset value, ${what}`;
+}
+
 export function verifyEventLog(log: ParsedLog, expected: ExpectedPcrs, opts: ReplayOptions = {}): VerifyResult {
   const replay = replayEventLog(log, opts);
   const findings: DataDigestFinding[] = [];
@@ -70,19 +91,33 @@ export function verifyEventLog(log: ParsedLog, expected: ExpectedPcrs, opts: Rep
     const f = checkEventDataDigest(e);
     if (f) findings.push(f);
   }
+  const byIndex = new Map(log.events.map((e) => [e.index, e]));
   const checks: PcrCheck[] = [];
   for (const [bankIn, m] of Object.entries(expected)) {
     const bank = BANK_ALIASES[bankIn] ?? bankIn;
     const alg = algByName(bank);
     const values = alg ? replay.pcrs[alg.name] : undefined;
+    const feedingOf = alg ? replay.feeding[alg.name] : undefined;
     for (const [idx, hex] of Object.entries(m)) {
       const pcr = Number(idx);
       const expectedHex = hex.toLowerCase();
       const v = values?.[pcr];
       const actual = v ? toHex(v) : null;
-      const check: PcrCheck = { bank: bankIn, pcr, expected: expectedHex, actual, match: actual === expectedHex };
-      if (!check.match && alg) {
-        const feeding = log.events.filter((e) => e.type !== EV.NO_ACTION && e.pcr === pcr && e.digests.some((d) => d.algorithmId === alg.algId));
+      const fed = feedingOf?.[pcr] ?? [];
+      const untouched = actual !== null && fed.length === 0;
+      const check: PcrCheck = { bank: bankIn, pcr, expected: expectedHex, actual, match: actual === expectedHex, untouched };
+      if (untouched && alg) {
+        check.note = resetNote(pcr, alg.size, replay);
+        if (!check.match) {
+          const zero = /^0+$/.test(expectedHex);
+          check.note +=
+            isDrtmPcr(pcr) && !replay.dynamicLaunch && zero
+              ? '; a zero PCR 17–22 needs a dynamic launch, which the log does not show'
+              : '; the expected value needs records the log does not have, or comes from another boot';
+        }
+      }
+      if (!check.match && alg && actual !== null) {
+        const feeding = fed.map((i) => byIndex.get(i)).filter((e) => e !== undefined);
         check.events = feeding.map((e) => ({
           index: e.index,
           offset: e.offset,
@@ -90,17 +125,16 @@ export function verifyEventLog(log: ParsedLog, expected: ExpectedPcrs, opts: Rep
           typeName: eventTypeName(e.type),
           digest: toHex(e.digests.find((d) => d.algorithmId === alg.algId)?.digest ?? new Uint8Array(0)),
         }));
-        const ids = new Set(feeding.map((e) => e.index));
+        const ids = new Set(fed);
         check.likelyCause = findings.filter((f) => ids.has(f.eventIndex) && f.algorithms.includes(alg.algId));
-        if (feeding.length === 0) {
-          check.note = 'no event in the log extends this PCR in this bank';
-        } else if (check.likelyCause.length === 0) {
+        if (!untouched && check.likelyCause.length === 0) {
           check.note = 'no feeding event has a digest that contradicts its data: an event may be missing, extra or not hash-checkable, or the expected value comes from another boot';
         }
-      } else if (!check.match) {
+      } else if (!check.match && !alg) {
         check.note = `bank ${bankIn} is unknown`;
+      } else if (!check.match) {
+        check.note = `bank ${bankIn} is not in the log or cannot be replayed`;
       }
-      if (!check.match && actual === null && alg) check.note = `bank ${bankIn} is not in the log or cannot be replayed`;
       checks.push(check);
     }
   }

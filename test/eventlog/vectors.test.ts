@@ -55,6 +55,24 @@ describe('public event-log vectors (TCG PC Client PFP logs; vectors README)', ()
     expect(matched).toBe(375);
   });
 
+  it('every vector replays to 24 PCRs in every bank: PCR 17–22 keep their all-ones reset value (firmware logs, no dynamic launch)', () => {
+    let banks = 0;
+    for (const v of vectors) {
+      const r = replayEventLog(parseEventLog(v.bytes));
+      expect(r.dynamicLaunch, v.name).toBe(false);
+      expect(r.launchRecord, v.name).toBeNull();
+      for (const [bank, values] of Object.entries(r.pcrs)) {
+        banks++;
+        expect(values, `${v.name} ${bank}`).toHaveLength(24);
+        for (let i = 17; i <= 22; i++) expect(toHex(values[i] ?? new Uint8Array(0)), `${v.name} ${bank}:${i}`).toMatch(/^(ff)+$/);
+        const untouched = r.untouched[bank as keyof typeof r.untouched] ?? [];
+        expect(untouched, `${v.name} ${bank}`).toEqual(expect.arrayContaining([17, 18, 19, 20, 21, 22]));
+        expect([...untouched, ...(r.touched[bank as keyof typeof r.touched] ?? [])].sort((a, b) => a - b)).toEqual([...Array(24).keys()]);
+      }
+    }
+    expect(banks).toBeGreaterThanOrEqual(50);
+  });
+
   it('an empty expected set means no PCR is extended (specid-vendordata)', () => {
     const v = vectors.find((x) => x.name === 'tpm2tools-specid-vendordata');
     expect(v?.expected.pcrs).toEqual({});

@@ -532,12 +532,32 @@ export interface components {
         ReplayResult: {
             /** @enum {string} */
             format: "tcg2-agile" | "tpm12-sha1" | "txt-container";
+            /**
+             * @description Per bank, PCR 0 to 23 as the TPM would hold them after this log: replayed values for the
+             *     PCRs the log extends, reset values for the others (see `untouched`).
+             */
             banks: {
                 [key: string]: components["schemas"]["Hex"][];
             };
+            /**
+             * @description Per bank, the PCR indexes (ascending) that no record extends since their last reset: their
+             *     value in `banks` is the predicted reset value, not a replayed one. Reset values: zero;
+             *     PCR 0 00..0L after a StartupLocality L record; PCR 17–22 all ones without a dynamic launch
+             *     and zero with one (`dynamicLaunch`).
+             */
+            untouched: {
+                [key: string]: number[];
+            };
             eventCount: number;
             startupLocality?: number;
-            dynamicLaunch?: boolean;
+            /**
+             * @description The log shows a dynamic launch: a record on PCR 17–22 with a DRTM event type (Intel TXT
+             *     0x400–0x4FF, Secure Launch 0x502–0x504). The first such record resets PCR 17–22 to zero
+             *     in every bank before it is extended; without one, PCR 17–22 start at all ones.
+             */
+            dynamicLaunch: boolean;
+            /** @description Index of the record taken as the dynamic launch. */
+            dynamicLaunchRecord?: number;
             warnings?: string[];
             events?: components["schemas"]["LogEvent"][];
             cel?: Record<string, never>[];
@@ -554,11 +574,17 @@ export interface components {
                 /** @description Replayed value; null when the log has no such bank. */
                 actual: string | null;
                 match: boolean;
+                /**
+                 * @description No record extends this PCR in this bank, so `actual` is its reset value (e.g. all ones
+                 *     for PCR 17–22 of a log without a dynamic launch) and `note` says which.
+                 */
+                untouched: boolean;
                 /** @description Mismatch only: the events extended into this (bank, PCR). */
                 events?: Record<string, never>[];
                 /** @description Mismatch only: the first feeding event whose logged digest differs from the hash of its data. */
                 likelyCause?: Record<string, never>;
                 likelyCauses?: Record<string, never>[];
+                /** @description Set for every untouched PCR (what it was compared with), and to explain a mismatch. */
                 note?: string;
             }[];
             /** @description Every checkable event whose logged digest differs from the hash of its data. */

@@ -39,9 +39,11 @@ interface CelRecord {
 interface ReplayBody {
   format: string;
   banks: Record<string, string[]>;
+  untouched: Record<string, number[]>;
   eventCount: number;
   startupLocality?: number;
-  dynamicLaunch?: boolean;
+  dynamicLaunch: boolean;
+  dynamicLaunchRecord?: number;
   warnings?: string[];
   events?: EventView[];
   cel?: CelRecord[];
@@ -71,6 +73,7 @@ interface VerifyCheckView {
   expected: string;
   actual: string | null;
   match: boolean;
+  untouched: boolean;
   events?: FeedingEventView[];
   likelyCause?: FindingView;
   likelyCauses?: FindingView[];
@@ -242,7 +245,10 @@ describe('replay: every public vector reproduces its upstream expected PCRs over
   it('a header-only log (Spec ID vendorInfo past eventSize) changes no PCR and carries a warning', async () => {
     const body = await replayOk(vector('tpm2tools-specid-vendordata').bytes);
     expect(body.eventCount).toBe(1);
-    for (const values of Object.values(body.banks)) for (const h of values) expect(h).toMatch(/^0+$/);
+    for (const values of Object.values(body.banks)) {
+      // Every PCR keeps its reset value: zero, but all ones for PCR 17–22 (no dynamic launch).
+      values.forEach((h, i) => expect(h, `PCR ${i}`).toMatch(i >= 17 && i <= 22 ? /^f+$/ : /^0+$/));
+    }
     expect(body.warnings?.length).toBeGreaterThan(0);
   });
 
@@ -263,11 +269,66 @@ describe('replay: every public vector reproduces its upstream expected PCRs over
     const body = await replayOk(c.bytes());
     expect(body.format).toBe('txt-container');
     expect(body.dynamicLaunch).toBe(true);
+    expect(body.dynamicLaunchRecord).toBe(parseEventLog(c.bytes()).events[0]?.index);
     expect(body.eventCount).toBe(1);
     expect(Object.keys(body.banks)).toEqual(['sha1']);
-    // PCR 17 starts at zero after a dynamic launch: SHA1(00*20 || digest).
+    // PCR 17 starts at zero after a dynamic launch: SHA1(00*20 || digest); 18–22 stay at zero.
     const pcr17 = createHash('sha1').update(new Uint8Array(20)).update(digest).digest('hex');
     expect(body.banks.sha1?.[17]).toBe(pcr17);
+    for (let i = 18; i <= 22; i++) expect(body.banks.sha1?.[i]).toBe('00'.repeat(20));
+    expect(body.untouched.sha1).toEqual([...Array(24).keys()].filter((i) => i !== 17));
+  });
+
+  it('an empty TXT event container (no record at all) shows no dynamic launch: PCR 17–22 all ones', async () => {
+    const body = await replayOk(new TxtContainerLog({ size: 512 }).bytes());
+    expect(body.format).toBe('txt-container');
+    expect(body).toMatchObject({ dynamicLaunch: false, eventCount: 0 });
+    expect(body.dynamicLaunchRecord).toBeUndefined();
+    expect(body.banks.sha1?.slice(17, 23)).toEqual(Array(6).fill('ff'.repeat(20)));
+    expect(body.untouched.sha1).toEqual([...Array(24).keys()]);
+  });
+});
+
+describe('replay: reset values and untouched PCRs of the public (firmware-only) vectors', () => {
+  it('every bank of every vector: PCR 17–22 all ones and untouched; untouched = the PCRs no record extends in that bank', async () => {
+    let banks = 0;
+    for (const v of vectors) {
+      const body = await replayOk(v.bytes);
+      expect(body.dynamicLaunch, v.name).toBe(false);
+      expect(body.dynamicLaunchRecord, v.name).toBeUndefined();
+      const events = parseEventLog(v.bytes).events;
+      expect(Object.keys(body.untouched).sort(), v.name).toEqual(Object.keys(body.banks).sort());
+      for (const [bank, values] of Object.entries(body.banks)) {
+        banks++;
+        const hexLen = DIGEST_HEX_LEN[bank] ?? 0;
+        for (let i = 17; i <= 22; i++) expect(values[i], `${v.name} ${bank}:${i}`).toBe('f'.repeat(hexLen));
+        // Independent of the replay: the PCRs of records that are extended and carry this bank's digest.
+        const algId = { sha1: 0x4, sha256: 0xb, sha384: 0xc, sha512: 0xd, sm3_256: 0x12 }[bank];
+        const extended = new Set(events.filter((e) => e.type !== EV_NO_ACTION && e.pcr < 24 && e.digests.some((d) => d.algorithmId === algId)).map((e) => e.pcr));
+        expect(body.untouched[bank], `${v.name} ${bank}`).toEqual([...Array(24).keys()].filter((i) => !extended.has(i)));
+        for (const i of body.untouched[bank] ?? []) {
+          const reset = i >= 17 && i <= 22 ? 'f'.repeat(hexLen) : i === 0 && v.expected.startupLocality !== undefined ? '0'.repeat(hexLen - 2) + v.expected.startupLocality.toString(16).padStart(2, '0') : '0'.repeat(hexLen);
+          expect(values[i], `${v.name} ${bank}:${i} (untouched)`).toBe(reset);
+        }
+      }
+    }
+    expect(banks).toBeGreaterThanOrEqual(50);
+  });
+
+  it('verify: a quoted all-ones PCR 17 of a firmware log is a match on an untouched PCR, with a note; a zero PCR 17 is a mismatch that asks for a dynamic launch', async () => {
+    const name = 'tpm2tools-event-sd-boot-fedora37';
+    const pcrs = { sha256: { ...expectedOf(name).sha256, '17': 'FF'.repeat(32), '23': '00'.repeat(32) } };
+    const ok = await verifyOk(vector(name).bytes, pcrs);
+    expect(ok.ok).toBe(true);
+    const r17 = ok.results.find((r) => r.pcr === 17);
+    expect(r17).toMatchObject({ bank: 'sha256', expected: 'ff'.repeat(32), actual: 'ff'.repeat(32), match: true, untouched: true });
+    expect(r17?.note).toMatch(/reset value, all ones/);
+    expect(ok.results.find((r) => r.pcr === 23)?.note).toMatch(/reset value, zero$/);
+    for (const r of ok.results.filter((x) => x.pcr < 17)) expect(r.untouched, `PCR ${r.pcr}`).toBe(false);
+    const bad = await verifyOk(vector(name).bytes, { sha256: { '17': '00'.repeat(32) } });
+    expect(bad.ok).toBe(false);
+    expect(bad.results[0]).toMatchObject({ pcr: 17, actual: 'ff'.repeat(32), match: false, untouched: true, events: [] });
+    expect(bad.results[0]?.note).toMatch(/needs a dynamic launch/);
   });
 });
 

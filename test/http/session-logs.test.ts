@@ -35,10 +35,32 @@ async function launch(body: { family: '1.2' | '2.0'; banks?: Bank[]; compat?: 'x
   return { id, pcrs: p!.banks as Record<string, string[]>, log: Buffer.from(await res.arrayBuffer()) };
 }
 
-async function replay(log: Buffer): Promise<{ format: string; banks: Record<string, string[]> }> {
+async function replay(log: Buffer): Promise<{ format: string; banks: Record<string, string[]>; untouched: Record<string, number[]>; dynamicLaunch: boolean; dynamicLaunchRecord?: number }> {
   const res = await srv.fetch('/v1/event-logs/replay', { method: 'POST', body: log, headers: { 'content-type': 'application/octet-stream' } });
   expect(res.status).toBe(200);
-  return (await res.json()) as { format: string; banks: Record<string, string[]> };
+  return (await res.json()) as { format: string; banks: Record<string, string[]>; untouched: Record<string, number[]>; dynamicLaunch: boolean; dynamicLaunchRecord?: number };
+}
+
+/** The session's PCRs of `banks` as a full 24-PCR expected set, as a quote would give them. */
+const quoteOf = (pcrs: Record<string, string[]>, banks: string[]): Record<string, Record<string, string>> =>
+  Object.fromEntries(banks.map((b) => [b, Object.fromEntries((pcrs[b] ?? []).map((v, i) => [String(i), v]))]));
+
+async function verifyAll(log: Buffer, pcrs: Record<string, Record<string, string>>): Promise<{ ok: boolean; results: { bank: string; pcr: number; match: boolean; untouched: boolean; note?: string }[] }> {
+  const { data, response } = await srv.client.POST('/v1/event-logs/verify', { body: { log: log.toString('base64'), pcrs } });
+  expect(response.status).toBe(200);
+  return data as unknown as { ok: boolean; results: { bank: string; pcr: number; match: boolean; untouched: boolean; note?: string }[] };
+}
+
+/** A session that never launches: measurements on PCR 23 (locality 0) and 20 (locality 2) with EV_ACTION records. */
+async function noLaunch(body: { family: '1.2' | '2.0'; banks?: Bank[] }): Promise<{ pcrs: Record<string, string[]>; log: Buffer }> {
+  const { data } = await srv.client.POST('/v1/sessions', { body });
+  const id = data!.id;
+  const post = (path: string, b: Buffer) => srv.fetch(path, { method: 'POST', body: b, headers: { 'content-type': 'application/octet-stream' } });
+  expect((await post(`/v1/sessions/${id}/measurements?pcr=23&eventType=5&eventData=app`, blob(999, 5))).status).toBe(201);
+  expect((await post(`/v1/sessions/${id}/measurements?pcr=20&locality=2&eventType=5&eventData=os`, blob(4321, 6))).status).toBe(201);
+  const { data: p } = await srv.client.GET('/v1/sessions/{id}/pcrs', { params: { path: { id } } });
+  const res = await srv.fetch(`/v1/sessions/${id}/event-log`, { headers: { accept: 'application/octet-stream' } });
+  return { pcrs: p!.banks as Record<string, string[]>, log: Buffer.from(await res.arrayBuffer()) };
 }
 
 describe('session logs replay to the session PCRs', () => {
@@ -47,7 +69,30 @@ describe('session logs replay to the session PCRs', () => {
     const r = await replay(s.log);
     expect(r.format).toBe('txt-container');
     expect(r.banks.sha1).toEqual(s.pcrs.sha1);
+    // The synthetic EVTYPE_HASH_START record is the launch: 17–22 from zero; 19–22 never extended.
+    expect([r.dynamicLaunch, r.dynamicLaunchRecord]).toEqual([true, 0]);
+    expect(r.untouched.sha1).toEqual([...Array(24).keys()].filter((i) => i !== 17 && i !== 18));
+    const v = await verifyAll(s.log, quoteOf(s.pcrs, ['sha1']));
+    expect(v.ok).toBe(true);
+    expect(v.results.find((x) => x.pcr === 19)?.note).toMatch(/zero \(the dynamic launch at record 0 resets PCR 17–22\)/);
   });
+
+  for (const family of ['1.2', '2.0'] as const) {
+    it(`TPM ${family} without a dynamic launch: the log replays to all 24 session PCRs, 17–22 from all ones`, async () => {
+      const banks: Bank[] = family === '1.2' ? ['sha1'] : ['sha1', 'sha256'];
+      const s = await noLaunch(family === '1.2' ? { family } : { family, banks });
+      const r = await replay(s.log);
+      expect(r.dynamicLaunch).toBe(false);
+      for (const b of banks) {
+        expect(r.banks[b], b).toEqual(s.pcrs[b]);
+        for (const i of [17, 18, 19, 21, 22]) expect(r.banks[b]?.[i]).toMatch(/^(ff)+$/);
+        expect(r.untouched[b]).toEqual([...Array(24).keys()].filter((i) => i !== 20 && i !== 23));
+      }
+      const v = await verifyAll(s.log, quoteOf(s.pcrs, banks));
+      expect(v.ok).toBe(true);
+      expect(v.results.filter((x) => x.untouched)).toHaveLength(22 * banks.length);
+    });
+  }
 
   const allocations: Bank[][] = [['sha256'], ['sha1', 'sha256'], ['sha1', 'sha256', 'sha384', 'sha512']];
   for (const banks of allocations) {
@@ -64,6 +109,9 @@ describe('session logs replay to the session PCRs', () => {
           expect(r.banks.sha256![0]).toBe(s.pcrs.sha256![0]);
         } else {
           for (const b of banks) expect(r.banks[b], b).toEqual(s.pcrs[b]);
+          // The session's full PCR set, as a quote would give it, verifies: 19–22 zero after the launch.
+          expect((await verifyAll(s.log, quoteOf(s.pcrs, banks))).ok).toBe(true);
+          expect(r.untouched[banks[0]!]).toEqual([...Array(24).keys()].filter((i) => i !== 17 && i !== 18));
         }
       });
     }
