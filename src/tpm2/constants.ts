@@ -71,9 +71,8 @@ export function handleType(h: number): number {
   return h >>> 24;
 }
 
-/** TPM_CC.commandIndex (TPMA_CC bits 15:0, Part 2 §8.9) and the vendor bit CC_VEND (Part 2 §6.5.2). */
+/** TPMA_CC.commandIndex (bits 15:0, Part 2 §8.9): a TPM_CC without its vendor bit CC_VEND (Part 2 §6.5.2). */
 export const CC_INDEX_MASK = 0x0000ffff;
-export const CC_VEND = 0x20000000;
 
 /** TPM_SU (Part 2 §6.11); SU_NONE is libtpms' "not orderly" marker for gp.orderlyState. */
 export const TPM_SU = { CLEAR: 0x0000, STATE: 0x0001 } as const;

@@ -157,6 +157,11 @@ const ROWS: Row[] = [
         cmd(C.getCap(9, 0x4000000c, n)),
         cmd(C.getCap(9, 0x40ffffff, n)),
         cmd(C.getCap(10, 0x4000011f, n)),
+        // TPM_CAP_COMMANDS differs by design, but not for starts past the 16-bit commandIndex: libtpms
+        // GetClosestCommandIndex finds nothing there (and no vendor command).
+        cmd(C.getCap(2, 0x10000, n)),
+        cmd(C.getCap(2, 0x1017a, n)),
+        cmd(C.getCap(2, 0x2000017a, n)),
       ]),
     ],
   },

@@ -32,7 +32,6 @@ import {
 } from '../capability-data.js';
 import {
   CC_INDEX_MASK,
-  CC_VEND,
   handleType,
   LIMITS,
   PT_FIXED,
@@ -148,8 +147,9 @@ function handles(q: CapQuery): CapAnswer {
 function commands(q: CapQuery): CapAnswer {
   const index = (cc: number): number => cc & CC_INDEX_MASK;
   const all = q.commands().map((c) => c.tpmaCc).sort((x, y) => index(x) - index(y));
-  // No vendor commands (CC_VEND) are implemented.
-  const from = q.property < CC_VEND ? all.filter((a) => index(a) >= index(q.property)) : [];
+  // libtpms GetClosestCommandIndex: a start with any bit above the commandIndex finds nothing
+  // (the vendor bit CC_VEND only looks among vendor commands, and none is implemented).
+  const from = q.property <= CC_INDEX_MASK ? all.filter((a) => index(a) >= q.property) : [];
   return list(from, q, LIMITS.MAX_CAP_CC, u32);
 }
 
