@@ -41,6 +41,3 @@ export class TisProtocolError extends Error {
     this.name = 'TisProtocolError';
   }
 }
-
-/** Driver-side return code for "no TPM answer" (the later Xen series' TPM_INTERNAL_ERROR, facts §3.2). */
-export const DRIVER_INTERNAL_ERROR = 0xffffffff;

@@ -59,10 +59,6 @@ export interface SessionSnapshot extends SessionCheckpoint {
   lastUsedAt: number;
 }
 
-export function defaultProfile(family: TpmFamily): TisProfile {
-  return family === '1.2' ? 'tis-1.2' : 'ptp-fifo';
-}
-
 function newLog(opts: SessionOptions): SessionLog {
   if (opts.family === '1.2') return new TxtContainerLog({ size: opts.logSize });
   return new Tcg2Log({ banks: opts.banks, size: opts.logSize });

@@ -3,8 +3,8 @@ import type { FastifyInstance } from 'fastify';
 import { DomainError } from '../../errors.js';
 import type { BankName } from '../../hash/index.js';
 import type { TpmFamily } from '../../tpm/engine.js';
-import { defaultProfile, type Compat } from '../../sessions/session.js';
-import { PROFILES_FOR_FAMILY, type TisProfile } from '../../tis/index.js';
+import type { Compat } from '../../sessions/session.js';
+import { DEFAULT_PROFILE, PROFILES_FOR_FAMILY, type TisProfile } from '../../tis/index.js';
 import { route, type HttpContext } from '../context.js';
 import { sessionView } from '../views.js';
 
@@ -29,7 +29,7 @@ export function registerSessionRoutes(app: FastifyInstance, ctx: HttpContext): v
     if (logSize > ctx.config.maxLogSize) {
       throw new DomainError('invalid-option', `logSize ${logSize} is above the limit of ${ctx.config.maxLogSize} bytes (MAX_LOG_SIZE)`);
     }
-    const profile = body.tisProfile ?? defaultProfile(family);
+    const profile = body.tisProfile ?? DEFAULT_PROFILE[family];
     if (!PROFILES_FOR_FAMILY[family].includes(profile)) {
       // Xen's family detection (facts §1.14) reads interfaceVersion: the profile must announce this family.
       throw new DomainError('invalid-option', `a TPM ${family} sits behind ${PROFILES_FOR_FAMILY[family].join(' or ')}; ${profile} would make drivers detect the other family (facts §1.5, §1.14)`);
