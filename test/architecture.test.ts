@@ -1,6 +1,6 @@
 /**
  * Architecture rules that review alone would let slip: the domain core (everything but http/,
- * app.ts, server.ts) imports nothing from Fastify and never logs; no `any` anywhere in src/.
+ * app.ts, server.ts) imports nothing from Fastify or from http/ and never logs; no `any` anywhere in src/.
  */
 import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { dirname, join, normalize, relative } from 'node:path';
@@ -49,6 +49,12 @@ describe('architecture', () => {
 
   it('the domain core imports nothing from Fastify or pino', () => {
     const offenders = all.filter((f) => !adapter(f.path) && /from ['"](fastify|@fastify\/[^'"]+|pino)['"]/.test(f.text)).map((f) => f.path);
+    expect(offenders).toEqual([]);
+  });
+
+  it('the domain core never imports from the HTTP adapter (src/http/)', () => {
+    expect(imports('app.ts').filter((to) => to.startsWith('http/')).length, 'the import scan resolves app.ts → http/').toBeGreaterThan(0);
+    const offenders = all.filter((f) => !adapter(f.path)).flatMap((f) => imports(f.path).filter((to) => to.startsWith('http/')).map((to) => `${f.path} → ${to}`));
     expect(offenders).toEqual([]);
   });
 
