@@ -129,6 +129,15 @@ export function fromHex(h: string): Uint8Array {
   if (clean.length % 2 !== 0 || !/^[0-9a-fA-F]*$/.test(clean)) throw new RangeError(`not a hex string: ${h.slice(0, 32)}`);
   return new Uint8Array(Buffer.from(clean, 'hex'));
 }
+/**
+ * Standard base64 (RFC 4648 §4) as the API accepts it: only the base64 alphabet, at most two
+ * trailing `=`, padding optional; a length of 4n+1 (a lone 6-bit group) is refused.
+ * Returns the decoded bytes, or undefined when `s` is not such a string.
+ */
+export function decodeBase64Strict(s: string): Uint8Array | undefined {
+  if (!/^[A-Za-z0-9+/]*={0,2}$/.test(s) || s.length % 4 === 1) return undefined;
+  return new Uint8Array(Buffer.from(s, 'base64'));
+}
 export function concatBytes(...parts: Uint8Array[]): Uint8Array {
   let n = 0;
   for (const p of parts) n += p.length;

@@ -41,7 +41,3 @@ export class TisProtocolError extends Error {
     this.name = 'TisProtocolError';
   }
 }
-
-/** Driver-side return code for "no TPM answer" (the later Xen series' TPM_INTERNAL_ERROR:
- * real response codes fit in 12 bits, TPM 2.0 Part 2 §6.6). */
-export const DRIVER_INTERNAL_ERROR = 0xffffffff;

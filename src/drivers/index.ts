@@ -2,7 +2,7 @@
  * FIFO drivers: the seed (Xen v1–v3) driver as a test client, the careful driver, and the
  * TPM-side hashing helpers used by `hashing=tpm` (docs/tpm-quirks.md#seed-fifo-driver).
  */
-export { locReg, TisTimeoutError, TisProtocolError, DRIVER_INTERNAL_ERROR, type TisBus } from './bus.js';
+export { locReg, TisTimeoutError, TisProtocolError, type TisBus } from './bus.js';
 export { SeedDriver, seedExtendMbi12, SEED_SPIN_LIMIT, SEED_EARLY_BUFFER_12, SEED_UPDATE_CAP, type SeedMeasurement12 } from './seed-driver.js';
 export { CarefulDriver, type CarefulDriverOptions, type TpmExchange } from './careful-driver.js';
 export { TailChunker, feedAll, feedAllAsync, type ChunkSink } from './chunker.js';

@@ -18,13 +18,6 @@ function writeEvent(w: LeWriter, e: LogEvent): void {
   w.u32(e.declaredDataSize ?? e.data.length).bytes(e.data);
 }
 
-/** Encode one record exactly as it appears in a log. */
-export function encodeEvent(e: LogEvent): Uint8Array {
-  const w = new LeWriter(48 + e.data.length);
-  writeEvent(w, e);
-  return w.finish();
-}
-
 function encodeContainerHeader(log: ParsedLog): Uint8Array {
   const h = log.container?.header;
   const b = new Uint8Array(TXT_CONTAINER.HEADER_SIZE);

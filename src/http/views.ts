@@ -43,7 +43,6 @@ export function printable(data: Uint8Array): string | undefined {
     return undefined;
   }
   const trimmed = text.replace(/\0+$/, '');
-  // eslint-disable-next-line no-control-regex
   return /^[\x09\x0a\x0d\x20-\x7e\u00a0-\uffff]*$/.test(trimmed) ? trimmed : undefined;
 }
 

@@ -21,7 +21,7 @@ import { oneDigest } from '../eventlog/tcg2.js';
 import type { TxtContainerLog } from '../eventlog/txt-container.js';
 import type { Tcg2Log } from '../eventlog/tcg2.js';
 import type { Locality } from '../tpm/engine.js';
-import { rcName } from '../tpm/factory.js';
+import { rcName } from '../tpm/rc-name.js';
 import type { Session } from '../sessions/session.js';
 import { DomainError } from '../errors.js';
 import { tpm12Commands, tpm2Commands } from '../drivers/index.js';

@@ -4,6 +4,7 @@
  * DLE_EVTYPE_SLAUNCH event type (Xen slaunch patch: the MBI measurement in tpm_extend_mbi; TrenchBoot
  * Secure Launch specification, event types).
  */
+import { decodeBase64Strict } from '../bytes/index.js';
 import { DomainError } from '../errors.js';
 import { SLAUNCH_EVTYPE } from '../eventlog/constants.js';
 import { isLocality, type Locality } from '../tpm/engine.js';
@@ -39,16 +40,10 @@ function eventTypeOf(v: string): number {
   return n;
 }
 
-/** Strict base64 (RFC 4648 §4 alphabet, optional padding); undefined when `s` is not base64. */
-export function decodeBase64(s: string): Uint8Array | undefined {
-  if (!/^[A-Za-z0-9+/]*={0,2}$/.test(s) || s.length % 4 === 1) return undefined;
-  return new Uint8Array(Buffer.from(s, 'base64'));
-}
-
 function eventDataOf(v: string | undefined): Uint8Array {
   if (v === undefined) return new Uint8Array(0);
   if (v.startsWith(BASE64_PREFIX)) {
-    const bytes = decodeBase64(v.slice(BASE64_PREFIX.length));
+    const bytes = decodeBase64Strict(v.slice(BASE64_PREFIX.length));
     if (!bytes) throw new DomainError('invalid-option', `eventData with the ${BASE64_PREFIX} prefix must be valid base64`);
     return bytes;
   }

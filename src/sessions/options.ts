@@ -6,7 +6,7 @@
 import { DomainError } from '../errors.js';
 import type { BankName } from '../hash/index.js';
 import type { TpmFamily } from '../tpm/engine.js';
-import { PROFILES_FOR_FAMILY, type TisProfile } from '../tis/index.js';
+import { DEFAULT_PROFILE, PROFILES_FOR_FAMILY, type TisProfile } from '../tis/index.js';
 import { TXT_CONTAINER } from '../eventlog/txt-container.js';
 import { Tcg2Log } from '../eventlog/tcg2.js';
 import type { Compat, SessionOptions } from './session.js';
@@ -30,11 +30,6 @@ export interface SessionLimits {
 /** Default TPM 2.0 allocation: SHA-1 + SHA-256, what the Xen series logs and extends (README). */
 export const DEFAULT_TPM2_BANKS: readonly BankName[] = ['sha1', 'sha256'];
 
-/** The interface a family sits behind when the client does not choose: TIS 1.2 for TPM 1.2, PTP FIFO for 2.0. */
-export function defaultProfile(family: TpmFamily): TisProfile {
-  return family === '1.2' ? 'tis-1.2' : 'ptp-fifo';
-}
-
 /**
  * Smallest log that holds the log's own header: the 48-byte TXT container header (Intel TXT
  * Software Development Guide, Event Log Container), or the Spec ID Event03 record with one
@@ -52,7 +47,7 @@ export function resolveSessionOptions(req: SessionRequest, limits: SessionLimits
   if (logSize > limits.maxLogSize) {
     throw new DomainError('invalid-option', `logSize ${logSize} is above the limit of ${limits.maxLogSize} bytes (MAX_LOG_SIZE)`);
   }
-  const profile = req.tisProfile ?? defaultProfile(family);
+  const profile = req.tisProfile ?? DEFAULT_PROFILE[family];
   if (!PROFILES_FOR_FAMILY[family].includes(profile)) {
     // Xen's family detection reads interfaceVersion: the profile must announce this family
     // (docs/tpm-quirks.md#family-detection).

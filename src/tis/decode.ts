@@ -3,22 +3,9 @@
  * register at `offset & 0xFFC`, and the byte shift `(offset & 3) × 8` (QEMU
  * `tpm_tis_mmio_read/write`).
  */
-import type { Locality } from '../tpm/engine.js';
-import { TIS_DWORD_MASK, TIS_LOCALITY_SHIFT, TIS_MMIO_SIZE } from './registers.js';
+import { TIS_MMIO_SIZE } from './registers.js';
 
 export type AccessSize = 1 | 2 | 4;
-export const ACCESS_SIZES: readonly AccessSize[] = [1, 2, 4];
-
-export interface DecodedAddress {
-  readonly locality: Locality;
-  /** Dword-aligned register offset inside the locality window. */
-  readonly register: number;
-  /** Bit shift of the accessed bytes inside that dword. */
-  readonly shift: number;
-  readonly size: AccessSize;
-  /** Mask of the accessed bits, already shifted into dword position. */
-  readonly mask: number;
-}
 
 export function isAccessSize(n: unknown): n is AccessSize {
   return n === 1 || n === 2 || n === 4;
@@ -57,17 +44,4 @@ export function isDecodedAccess(offset: unknown, size: unknown): size is AccessS
     offset < TIS_MMIO_SIZE &&
     (offset & 3) + size <= 4
   );
-}
-
-/** Decode a valid access; null for one a TIS does not decode (reads all-ones, writes dropped). */
-export function decodeAddress(offset: number, size: number): DecodedAddress | null {
-  if (!isDecodedAccess(offset, size)) return null;
-  const shift = (offset & 3) * 8;
-  return {
-    locality: (offset >>> TIS_LOCALITY_SHIFT) as Locality,
-    register: offset & TIS_DWORD_MASK,
-    shift,
-    size,
-    mask: (sizeMask(size) << shift) >>> 0,
-  };
 }

@@ -113,7 +113,7 @@ export class TisDevice {
       tick(ctx); // an undecoded cycle still takes time
       return isSizeLike(size) ? (TIS_ALL_ONES & sizeMask(size)) >>> 0 : TIS_ALL_ONES;
     }
-    // Decoded inline as decodeAddress does, without an object per access.
+    // Locality and dword register decoded inline (see isDecodedAccess), without an object per access.
     const l = (offset >>> TIS_LOCALITY_SHIFT) as Locality;
     const register = offset & TIS_DWORD_MASK;
     const r = ctx.core.loc[l];
@@ -162,7 +162,7 @@ export class TisDevice {
   /** MMIO write of the low `size` bytes of `value` at `offset`. Locality 4 writes are dropped (QEMU; docs/tpm-quirks.md#locality-4). */
   write(offset: number, size: AccessSize, value: number): void {
     if (!isDecodedAccess(offset, size)) return;
-    // Decoded inline as decodeAddress does, without an object per access.
+    // Locality and dword register decoded inline (see isDecodedAccess), without an object per access.
     const l = (offset >>> TIS_LOCALITY_SHIFT) as Locality;
     if (l === 4) return;
     const register = offset & TIS_DWORD_MASK;

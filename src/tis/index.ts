@@ -4,7 +4,7 @@
  */
 export * from './registers.js';
 export { TIS_FSM, TIS_FSM_STATES, type TisFsmState, type TisSnapshot, type LocalityRegs } from './state.js';
-export { ACCESS_SIZES, accessProblem, decodeAddress, isAccessSize, type AccessSize, type DecodedAddress } from './decode.js';
+export { accessProblem, isAccessSize, type AccessSize } from './decode.js';
 export { TisDevice, DYNAMIC_LAUNCH_IGNORED, TIS_EXECUTION_READS_MAX, type TisDeviceOptions } from './device.js';
 export { TisSnapshotError } from './snapshot.js';
 export type { TisStateView, TisLocalityView, TisAccessView, TisStsView } from './view.js';

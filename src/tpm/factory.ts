@@ -3,8 +3,8 @@
  */
 import type { BankName } from '../hash/index.js';
 import type { TpmEngine, TpmFamily } from './engine.js';
-import { createTpm12, returnCodeName, Tpm12Engine } from '../tpm12/index.js';
-import { createTpm2, rcName as tpm2RcName, Tpm2Engine } from '../tpm2/index.js';
+import { createTpm12, Tpm12Engine } from '../tpm12/index.js';
+import { createTpm2, Tpm2Engine } from '../tpm2/index.js';
 
 export interface EngineOptions {
   startup: boolean;
@@ -19,9 +19,4 @@ export function createEngine(family: TpmFamily, opts: EngineOptions): TpmEngine 
 /** Rebuild an engine from `snapshot()` data (each engine validates its own shape). */
 export function restoreEngine(family: TpmFamily, snapshot: unknown): TpmEngine {
   return family === '1.2' ? Tpm12Engine.restore(snapshot) : Tpm2Engine.restore(snapshot);
-}
-
-/** Name of a TPM return/response code for the family (e.g. 0x3D → TPM_BAD_LOCALITY). */
-export function rcName(family: TpmFamily, rc: number): string {
-  return family === '1.2' ? returnCodeName(rc) : tpm2RcName(rc);
 }

@@ -71,6 +71,9 @@ export function handleType(h: number): number {
   return h >>> 24;
 }
 
+/** TPMA_CC.commandIndex (bits 15:0, Part 2 §8.9): a TPM_CC without its vendor bit CC_VEND (Part 2 §6.5.2). */
+export const CC_INDEX_MASK = 0x0000ffff;
+
 /** TPM_SU (Part 2 §6.11); SU_NONE is libtpms' "not orderly" marker for gp.orderlyState. */
 export const TPM_SU = { CLEAR: 0x0000, STATE: 0x0001 } as const;
 export const SU_NONE_VALUE = 0xffff;
@@ -96,8 +99,9 @@ export const TPM_CAP = {
 export const TPM_CAP_VALUES: ReadonlySet<number> = new Set(Object.values(TPM_CAP));
 
 /** TPM_PT groups (Part 2 §6.13) and the variable properties whose values depend on state. */
-export const PT_FIXED = 0x00000100;
-export const PT_VAR = 0x00000200;
+export const PT_GROUP = 0x00000100;
+export const PT_FIXED = PT_GROUP * 1;
+export const PT_VAR = PT_GROUP * 2;
 export const TPM_PT = {
   TOTAL_COMMANDS: PT_FIXED + 41,
   LIBRARY_COMMANDS: PT_FIXED + 42,
@@ -174,4 +178,8 @@ export const LIMITS = {
   MAX_CAP_ALGS: 127,
   MAX_TPM_PROPERTIES: 127,
   MAX_PCR_PROPERTIES: 127,
+  /** MAX_CAP_DATA (1016) / sizeof(TPM_ECC_CURVE) (2) */
+  MAX_ECC_CURVES: 508,
+  /** MAX_CAP_DATA (1016) / sizeof(TPMS_TAGGED_POLICY) (72: handle + TPMT_HA, padded) */
+  MAX_TAGGED_POLICIES: 14,
 } as const;

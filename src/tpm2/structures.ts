@@ -107,10 +107,6 @@ export const decodeTpm2bMaxBuffer = (r: TpmReader): Uint8Array => decodeTpm2b(r,
 /** TPM2B_EVENT: at most 1024 bytes. */
 export const decodeTpm2bEvent = (r: TpmReader): Uint8Array => decodeTpm2b(r, LIMITS.MAX_EVENT_DATA);
 
-export function encodeTpm2b(w: BeWriter, v: Uint8Array): void {
-  w.sized16(v);
-}
-
 // ---- TPMS_PCR_SELECTION / TPML_PCR_SELECTION (Part 2 §10.6.2, §10.9.7) --------------------------
 
 export interface PcrSelection {

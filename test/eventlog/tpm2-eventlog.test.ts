@@ -12,13 +12,9 @@ import { EV, SLAUNCH_EVTYPE } from '../../src/eventlog/constants.js';
 import { parseEventLog } from '../../src/eventlog/parse.js';
 import { pcrsToHex, replayEventLog } from '../../src/eventlog/replay.js';
 import { Tcg2Log } from '../../src/eventlog/tcg2.js';
+import { requireTool } from '../support/tools.js';
 
-const probe = spawnSync('tpm2_eventlog', ['--version'], { encoding: 'utf8' });
-const installed = probe.status === 0;
-if (!installed) {
-  if (process.env.CI === 'true') throw new Error('tpm2_eventlog is required in CI but is not installed');
-  console.warn('\n*** SKIPPING tpm2_eventlog differential tests: tpm2_eventlog (tpm2-tools) is not installed ***\n');
-}
+const installed = requireTool('tpm2_eventlog', 'tpm2_eventlog differential tests', 'tpm2-tools');
 
 const dir = mkdtempSync(join(tmpdir(), 'tpm-measure-evlog-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));

@@ -10,6 +10,7 @@ import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { startServer, type TestServer } from '../support/server.js';
 import { blob } from '../support/data.js';
+import { requireTool } from '../support/tools.js';
 
 let srv: TestServer;
 beforeAll(async () => {
@@ -137,9 +138,7 @@ function parseTpm2EventlogPcrs(yaml: string): Record<string, Record<number, stri
   return out;
 }
 
-const haveTpm2Eventlog = spawnSync('tpm2_eventlog', ['--version']).status === 0;
-const describeTools = haveTpm2Eventlog ? describe : process.env.CI === 'true' ? describe : describe.skip;
-if (!haveTpm2Eventlog && process.env.CI !== 'true') console.warn('\n!!!!! SKIPPING tpm2_eventlog checks: tpm2-tools not installed !!!!!\n');
+const describeTools = requireTool('tpm2_eventlog', 'tpm2_eventlog checks of the session TCG2 log', 'tpm2-tools') ? describe : describe.skip;
 
 describeTools('tpm2_eventlog (tpm2-tools) reads the session TCG2 log', () => {
   const allocations: Bank[][] = [['sha256'], ['sha1', 'sha256'], ['sha1', 'sha256', 'sha384', 'sha512']];

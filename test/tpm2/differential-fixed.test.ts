@@ -132,6 +132,39 @@ const ROWS: Row[] = [
     ops: [cmd(C.getCap(0x0b, 0, 1)), cmd(C.getCap(0x100, 0, 1)), cmd(C.getCap(5, 1, 1)), cmd(C.getCap(1, 0x05000000, 1)), cmd(C.getCap(9, 0x80000000, 1)), cmd(C.getCap(10, 0x40000001, 1))],
     expect: (r) => expect(r.slice(0, 4)).toEqual(['80010000000a000001c4', '80010000000a000001c4', '80010000000a000002c4', '80010000000a000002cb']),
   },
+  {
+    // Paging edges of each list: propertyCount 0 and 1, starts inside and past a list, the UINT16 cast of
+    // TPM_ALG_ID / TPM_ECC_CURVE starts, TPM_PROPERTIES stopping at the end of its PT_GROUP.
+    name: 'GetCapability paging: count 0/1, starts inside and past each list, group ends, UINT16 starts',
+    ops: [
+      ...[0, 1, 0xffffffff].flatMap((n) => [
+        cmd(C.getCap(0, 0, n)),
+        cmd(C.getCap(0, 0x10014, n)),
+        cmd(C.getCap(0, 0xffff, n)),
+        cmd(C.getCap(1, 0x17, n)),
+        cmd(C.getCap(1, 0x40000100, n)),
+        cmd(C.getCap(1, 0x80000003, n)),
+        cmd(C.getCap(3, 0x12d, n)),
+        cmd(C.getCap(4, 0x141, n)),
+        cmd(C.getCap(6, 0x201, n)),
+        cmd(C.getCap(6, 0x1ff, n)),
+        cmd(C.getCap(6, 0x215, n)),
+        cmd(C.getCap(6, 0xffffffff, n)),
+        cmd(C.getCap(7, 0x0b, n)),
+        cmd(C.getCap(7, 0x15, n)),
+        cmd(C.getCap(8, 0x10003, n)),
+        cmd(C.getCap(8, 0x21, n)),
+        cmd(C.getCap(9, 0x4000000c, n)),
+        cmd(C.getCap(9, 0x40ffffff, n)),
+        cmd(C.getCap(10, 0x4000011f, n)),
+        // TPM_CAP_COMMANDS differs by design, but not for starts past the 16-bit commandIndex: libtpms
+        // GetClosestCommandIndex finds nothing there (and no vendor command).
+        cmd(C.getCap(2, 0x10000, n)),
+        cmd(C.getCap(2, 0x1017a, n)),
+        cmd(C.getCap(2, 0x2000017a, n)),
+      ]),
+    ],
+  },
 ];
 
 runRows('TPM 2.0 vs swtpm — header, Startup, testing, random, capability', ROWS);

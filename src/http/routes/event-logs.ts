@@ -4,7 +4,7 @@
  */
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import type { Multipart } from '@fastify/multipart';
-import { toHex } from '../../bytes/index.js';
+import { decodeBase64Strict, toHex } from '../../bytes/index.js';
 import { DomainError } from '../../errors.js';
 import {
   EventLogParseError,
@@ -50,8 +50,8 @@ export function banksHex(pcrs: Partial<Record<string, Uint8Array[]>>): Record<st
 async function verifyInput(request: FastifyRequest, ctx: HttpContext): Promise<{ log: Uint8Array; pcrs: unknown; format?: FormatOption }> {
   if (mediaType(request) === 'application/json') {
     const body = request.body as { log: string; pcrs: unknown; format?: FormatOption };
-    if (!/^[A-Za-z0-9+/]*={0,2}$/.test(body.log) || body.log.length % 4 === 1) throw new DomainError('invalid-request', '`log` must be base64');
-    const log = new Uint8Array(Buffer.from(body.log, 'base64'));
+    const log = decodeBase64Strict(body.log);
+    if (!log) throw new DomainError('invalid-request', '`log` must be base64');
     if (log.length > ctx.config.maxEventLogBytes) throw new DomainError('payload-too-large', `the log is larger than ${ctx.config.maxEventLogBytes} bytes`);
     return { log, pcrs: body.pcrs, ...(body.format ? { format: body.format } : {}) };
   }

@@ -1,5 +1,6 @@
 /** The TIS/PTP register interface of a session: MMIO batches and the decoded state. */
 import type { FastifyInstance } from 'fastify';
+import { decodeBase64Strict } from '../../bytes/index.js';
 import { DomainError } from '../../errors.js';
 import { MmioValidationError, runMmioBatch, validateMmioBatch } from '../../tis/index.js';
 import { route, type HttpContext } from '../context.js';
@@ -19,11 +20,9 @@ export function registerTisRoutes(app: FastifyInstance, ctx: HttpContext): void 
     const { ops } = request.body as { ops: WireOp[] };
     const domainOps = ops.map((o) => {
       if (o.op === 'writeBytes') {
-        const data = o.data ?? '';
-        if (!/^[A-Za-z0-9+/]*={0,2}$/.test(data) || data.length % 4 === 1) {
-          throw new DomainError('invalid-request', 'writeBytes.data must be base64');
-        }
-        return { ...o, data: new Uint8Array(Buffer.from(data, 'base64')) };
+        const data = decodeBase64Strict(o.data ?? '');
+        if (!data) throw new DomainError('invalid-request', 'writeBytes.data must be base64');
+        return { ...o, data };
       }
       if (o.op === 'poll') return { ...o, maxReads: o.maxReads ?? 1000 };
       return o;

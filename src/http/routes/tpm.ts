@@ -2,7 +2,7 @@
 import type { FastifyInstance } from 'fastify';
 import { u32be } from '../../bytes/index.js';
 import type { Locality } from '../../tpm/engine.js';
-import { rcName } from '../../tpm/factory.js';
+import { rcName } from '../../tpm/rc-name.js';
 import { route, type HttpContext } from '../context.js';
 import { readBody } from '../body.js';
 import { pcrBanksView } from '../views.js';
