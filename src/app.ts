@@ -11,6 +11,7 @@ import { loadContract } from './http/openapi.js';
 import { SessionManager } from './sessions/manager.js';
 import { InMemorySessionStore, type SessionStore } from './sessions/store.js';
 import { errorToProblem, problem, sendProblem } from './http/problem.js';
+import { parseJsonBody } from './http/json.js';
 import { clientErrorHandler, frameworkErrorHandler, installTimeouts, methodsFor } from './http/edge.js';
 import type { HttpContext } from './http/context.js';
 import { registerSessionRoutes } from './http/routes/sessions.js';
@@ -66,6 +67,15 @@ export async function buildApp(config: Config, opts: AppOptions = {}): Promise<A
   const coercingAjv = makeAjv(true);
   app.setValidatorCompiler(({ schema, httpPart }) => (httpPart === 'body' ? strictAjv : coercingAjv).compile(schema));
 
+  // JSON bodies are checked against a member/depth budget before they are parsed.
+  app.removeContentTypeParser('application/json');
+  app.addContentTypeParser('application/json', { parseAs: 'string' }, (_req, body, done) => {
+    try {
+      done(null, parseJsonBody(body as string, config.maxJsonMembers));
+    } catch (e) {
+      done(e as Error, undefined);
+    }
+  });
   // application/octet-stream bodies reach the handlers as streams (never buffered whole here).
   app.addContentTypeParser('application/octet-stream', (_req, payload, done) => done(null, payload));
   await app.register(multipart, { throwFileSizeLimit: true });

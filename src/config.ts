@@ -32,8 +32,10 @@ export interface Config {
   maxEventLogEvents: number;
   /** Largest event data of one record in an event log (422 beyond). */
   maxEventDataBytes: number;
-  /** Largest JSON body. */
+  /** Largest JSON body any route accepts (routes that need less accept less). */
   maxJsonBytes: number;
+  /** Most members + array elements a JSON body may have (413 beyond, checked before parsing). */
+  maxJsonMembers: number;
   /** Largest event data given with one measurement (400 beyond). */
   maxMeasurementEventDataBytes: number;
   /**
@@ -74,6 +76,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     maxEventLogEvents: intEnv(env, 'MAX_EVENT_LOG_EVENTS', 65536, 1, 10_000_000),
     maxEventDataBytes: intEnv(env, 'MAX_EVENT_DATA_BYTES', 4 * 1024 * 1024, 0, 1024 ** 3),
     maxJsonBytes: intEnv(env, 'MAX_JSON_BYTES', 32 * 1024 * 1024, 1024, 1024 ** 3),
+    maxJsonMembers: intEnv(env, 'MAX_JSON_MEMBERS', 50_000, 100, 10_000_000),
     maxMeasurementEventDataBytes: intEnv(env, 'MAX_MEASUREMENT_EVENT_DATA_BYTES', 65536, 0, 16 * 1024 * 1024),
     turnTimeoutMs: intEnv(env, 'SESSION_TURN_TIMEOUT_SECONDS', 30, 1, 3600) * 1000,
     idleTimeoutMs: intEnv(env, 'IDLE_TIMEOUT_SECONDS', 60, 1, 3600) * 1000,

@@ -58,6 +58,11 @@ function checkQuery(url: string, types: Map<string, string>): void {
   }
 }
 
+/** A route's JSON body limit: what the route needs, never above MAX_JSON_BYTES. */
+export function jsonLimit(ctx: HttpContext, needed: number): number {
+  return Math.min(ctx.config.maxJsonBytes, needed);
+}
+
 export function route(app: FastifyInstance, ctx: HttpContext, operationId: string, handler: Handler, opts: { bodyLimit?: number } = {}): void {
   const op = ctx.contract.operations.get(operationId);
   if (!op) throw new Error(`operation ${operationId} is not in openapi.yaml`);

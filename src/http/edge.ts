@@ -68,15 +68,19 @@ export function methodsFor(contract: OpenApiContract): (path: string) => string[
  */
 export function installTimeouts(app: FastifyInstance, idleTimeoutMs: number, requestTimeoutMs: number): void {
   const inflight = new WeakMap<Socket, FastifyReply>();
+  // Connections that finished a response and wait, idle, for the next request: closed silently.
+  const served = new WeakSet<Socket>();
   const cut = (socket: Socket, detail: string): void => {
     const reply = inflight.get(socket);
-    if (reply && !reply.raw.headersSent && socket.writable) socket.write(rawProblem(problem('request-timeout', detail)));
+    const answer = reply ? !reply.raw.headersSent : !served.has(socket);
+    if (answer && socket.writable) socket.write(rawProblem(problem('request-timeout', detail)));
     socket.destroy();
   };
   app.server.setTimeout(idleTimeoutMs, (socket: Socket) => cut(socket, `no bytes moved on the connection for ${idleTimeoutMs / 1000} s (IDLE_TIMEOUT_SECONDS)`));
   app.addHook('onRequest', async (request, reply) => {
     const socket = request.raw.socket;
     inflight.set(socket, reply);
+    served.delete(socket);
     if (requestTimeoutMs > 0) {
       const timer = setTimeout(() => {
         if (!request.raw.complete) cut(socket, `the request did not arrive whole within ${requestTimeoutMs / 1000} s (REQUEST_TIMEOUT_SECONDS)`);
@@ -87,5 +91,6 @@ export function installTimeouts(app: FastifyInstance, idleTimeoutMs: number, req
   });
   app.addHook('onResponse', async (request) => {
     inflight.delete(request.raw.socket);
+    served.add(request.raw.socket);
   });
 }

@@ -19,7 +19,7 @@ import {
   type LogFormat,
   type ParsedLog,
 } from '../../eventlog/index.js';
-import { mediaType, route, type HttpContext } from '../context.js';
+import { jsonLimit, mediaType, route, type HttpContext } from '../context.js';
 import { limitedChunks, multipartError, readBody, safeParts } from '../body.js';
 import { digestsView, eventView } from '../views.js';
 
@@ -86,6 +86,9 @@ async function verifyInput(request: FastifyRequest, ctx: HttpContext): Promise<{
   return { log, pcrs };
 }
 
+/** Beside the base64 log, a verify body holds at most 6 banks × 24 PCR values and a format. */
+const VERIFY_JSON_OVERHEAD = 64 * 1024;
+
 export function registerEventLogsRoutes(app: FastifyInstance, ctx: HttpContext): void {
   route(app, ctx, 'replayEventLog', async (request) => {
     const q = request.query as { format?: FormatOption; events?: boolean; offset?: number; limit?: number; output?: 'json' | 'cel-json' };
@@ -135,5 +138,5 @@ export function registerEventLogsRoutes(app: FastifyInstance, ctx: HttpContext):
       })),
       dataDigestFindings: v.dataDigestFindings,
     };
-  });
+  }, { bodyLimit: jsonLimit(ctx, Math.ceil(ctx.config.maxEventLogBytes / 3) * 4 + VERIFY_JSON_OVERHEAD) });
 }

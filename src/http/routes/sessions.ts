@@ -1,15 +1,18 @@
 /** Session lifecycle routes: create, list, get, delete. */
 import type { FastifyInstance } from 'fastify';
 import { resolveSessionOptions, type SessionRequest } from '../../sessions/options.js';
-import { route, type HttpContext } from '../context.js';
+import { jsonLimit, route, type HttpContext } from '../context.js';
 import { sessionView } from '../views.js';
+
+/** A session's options fit in a few hundred bytes; 16 KiB leaves room for whitespace. */
+const SESSION_BODY_BYTES = 16 * 1024;
 
 export function registerSessionRoutes(app: FastifyInstance, ctx: HttpContext): void {
   route(app, ctx, 'createSession', async (request, reply) => {
     const body = (request.body ?? {}) as SessionRequest;
     const session = ctx.sessions.create(resolveSessionOptions(body, ctx.config));
     return reply.code(201).header('location', `/v1/sessions/${session.id}`).send(sessionView(session, ctx.sessions));
-  });
+  }, { bodyLimit: jsonLimit(ctx, SESSION_BODY_BYTES) });
 
   route(app, ctx, 'listSessions', async () => ({ sessions: ctx.sessions.list().map((s) => sessionView(s, ctx.sessions)) }));
 

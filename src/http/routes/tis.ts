@@ -3,7 +3,7 @@ import type { FastifyInstance } from 'fastify';
 import { decodeBase64Strict } from '../../bytes/index.js';
 import { DomainError } from '../../errors.js';
 import { MmioValidationError, runMmioBatch, validateMmioBatch } from '../../tis/index.js';
-import { route, type HttpContext } from '../context.js';
+import { jsonLimit, route, type HttpContext } from '../context.js';
 import { b64 } from '../views.js';
 
 interface WireOp {
@@ -12,6 +12,9 @@ interface WireOp {
   maxReads?: number;
   [k: string]: unknown;
 }
+
+/** A full batch: MMIO_BATCH_LIMITS.MAX_OPS small ops, or a few writeBytes of up to MAX_BYTES (base64). */
+const MMIO_BODY_BYTES = 4 * 1024 * 1024;
 
 export function registerTisRoutes(app: FastifyInstance, ctx: HttpContext): void {
   route(app, ctx, 'mmio', async (request) => {
@@ -37,7 +40,7 @@ export function registerTisRoutes(app: FastifyInstance, ctx: HttpContext): void 
       const results = runMmioBatch(session.tis, domainOps);
       return { results: results.map((r) => ('data' in r ? { data: b64(r.data) } : r)) };
     });
-  });
+  }, { bodyLimit: jsonLimit(ctx, MMIO_BODY_BYTES) });
 
   route(app, ctx, 'getTisState', async (request) => {
     const { id } = request.params as { id: string };
