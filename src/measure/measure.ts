@@ -118,16 +118,33 @@ export function startMeasurement(session: Session, req: MeasureRequest): Measure
       if (finished) throw new Error('measurement already finished');
       finished = true;
       const dataDigests = await hasher.digests();
-      const base = { pcr: req.pcr, locality: req.locality, eventType: req.eventType, hashing: req.hashing, size: hasher.bytes, dataDigests: hexRecord(dataDigests) };
-      const outcome = tpmStream ? tpmStream.finish() : undefined;
-      const result =
-        session.family === '1.2'
-          ? finish12(session, req, dataDigests, outcome)
-          : finish20(session, req, dataDigests, outcome);
-      session.measurements++;
-      return { ...base, ...result, pcrValue: pcrValues(session, req.pcr) };
+      return complete(session, req, hasher.bytes, dataDigests, tpmStream ? tpmStream.finish() : undefined);
     },
   };
+}
+
+function complete(session: Session, req: MeasureRequest, size: number, dataDigests: Map<BankName, Uint8Array>, outcome: TpmHashOutcome | undefined): MeasureResult {
+  const base = { pcr: req.pcr, locality: req.locality, eventType: req.eventType, hashing: req.hashing, size, dataDigests: hexRecord(dataDigests) };
+  const result = session.family === '1.2' ? finish12(session, req, dataDigests, outcome) : finish20(session, req, dataDigests, outcome);
+  session.measurements++;
+  return { ...base, ...result, pcrValue: pcrValues(session, req.pcr) };
+}
+
+/**
+ * The host path (`hashing: 'host'`) for data hashed beforehand: `dataDigests` must hold the hash of
+ * the data in every bank the session has (SHA-1 for TPM 1.2). Exactly what a sink fed that data
+ * would do — same log and extend rules — so a blob hashed once can be measured several times.
+ */
+export function measureDigests(session: Session, req: MeasureRequest, size: number, dataDigests: ReadonlyMap<BankName, Uint8Array>): MeasureResult {
+  if (req.hashing !== 'host') throw new RangeError('measureDigests is the host path');
+  const banks = session.family === '1.2' ? (['sha1'] as BankName[]) : session.engine.banks();
+  const own = new Map<BankName, Uint8Array>();
+  for (const b of banks) {
+    const d = dataDigests.get(b);
+    if (!d || d.length !== mustAlg(b).size) throw new RangeError(`measureDigests needs the ${b} digest of the data`);
+    own.set(b, d);
+  }
+  return complete(session, req, size, own, undefined);
 }
 
 type Partial12 = Omit<MeasureResult, 'pcr' | 'locality' | 'eventType' | 'hashing' | 'size' | 'dataDigests' | 'pcrValue'>;
