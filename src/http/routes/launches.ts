@@ -7,12 +7,12 @@
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import type { Multipart } from '@fastify/multipart';
 import { DomainError } from '../../errors.js';
-import { BANK_NAMES, type BankName } from '../../hash/index.js';
+import type { BankName } from '../../hash/index.js';
 import { combinations, decodeBase64, parseManifest, variantCount, type LaunchManifest } from '../../launch/manifest.js';
 import { PartCollector, collectInline, type PartData } from '../../launch/parts.js';
-import { checkLiveManifest, launchBanks, launchOptions, predictLaunch, type Prediction } from '../../launch/predict.js';
+import { checkLiveManifest, launchBanks, launchOptions, predictLaunch } from '../../launch/predict.js';
 import { applyLaunch, type LaunchResult } from '../../launch/apply.js';
-import { keylimePolicy, pcrlockDocument, policyPcrExport } from '../../launch/exports.js';
+import { exportView, predictionView, resultView, type LaunchQuery } from '../../launch/views.js';
 import { mediaType, negotiate, route, type HttpContext } from '../context.js';
 import { limitedChunks, multipartError, safeParts } from '../body.js';
 
@@ -84,38 +84,6 @@ async function receive(request: FastifyRequest, ctx: HttpContext, banksFor: (m: 
   }
   if (!manifest || !collector) throw new DomainError('malformed-upload', 'the multipart body has no "manifest" part');
   return { manifest, parts: collector.finish() };
-}
-
-export function resultView(r: LaunchResult, withChoice: boolean): Record<string, unknown> {
-  return {
-    ...(withChoice ? { choice: r.choice } : {}),
-    pcrs: r.pcrs,
-    steps: r.steps,
-    log: { format: r.log.format, base64: Buffer.from(r.log.bytes).toString('base64') },
-    ...(r.pointer ? { pointer: { ...r.pointer, bytes: Buffer.from(r.pointer.bytes).toString('base64') } } : {}),
-  };
-}
-
-export function predictionView(p: Prediction): Record<string, unknown> {
-  const head = { family: p.family, banks: p.banks, compat: p.compat };
-  if (p.results.length === 1) return { ...head, ...resultView(p.results[0] as LaunchResult, false) };
-  return { ...head, variants: p.results.map((r) => resultView(r, true)) };
-}
-
-interface LaunchQuery {
-  export?: 'keylime' | 'pcrlock' | 'policy-pcr';
-  bank?: string;
-  pcrs?: string;
-}
-
-export function exportView(p: Prediction, q: LaunchQuery): unknown {
-  const bank = (q.bank ?? 'sha256') as BankName;
-  if (!(BANK_NAMES as readonly string[]).includes(bank)) throw new DomainError('invalid-option', `bank must be one of ${BANK_NAMES.join(', ')}`, { field: 'bank' });
-  const pcrs = (q.pcrs ?? '17,18').split(',').map((s) => (/^\d{1,2}$/.test(s.trim()) ? Number(s.trim()) : NaN));
-  if (pcrs.some((n) => !Number.isInteger(n))) throw new DomainError('invalid-option', 'pcrs must be a comma-separated list of PCR numbers, e.g. 17,18', { field: 'pcrs' });
-  if (q.export === 'keylime') return keylimePolicy(p.results, bank, pcrs);
-  if (q.export === 'pcrlock') return p.results.length === 1 ? pcrlockDocument(p.results[0] as LaunchResult) : p.results.map(pcrlockDocument);
-  return policyPcrExport(p.results, bank, pcrs);
 }
 
 export function registerLaunchRoutes(app: FastifyInstance, ctx: HttpContext): void {
