@@ -182,7 +182,7 @@ function applySinitEvents(session: Session, events: { ev: SinitEvent; field: str
       continue;
     }
     if (noAction) {
-      notes.push('EV_NO_ACTION: logged, not extended (TCG PC Client PFP §10.4.5)');
+      notes.push('EV_NO_ACTION: logged, not extended (TCG PC Client Platform Firmware Profile: EV_NO_ACTION events are never extended)');
       const logged = launched ? logSinitEvent(session, ev, banks, notes) : false;
       if (!launched) notes.push('before the dynamic launch: not logged either');
       steps.push(sinitStep(session, field, ev, banks, SINIT_LOCALITY, logged, false, 0, notes));

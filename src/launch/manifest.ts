@@ -32,7 +32,10 @@ export const ENTITY_TYPES = {
 } as const;
 export type EntityType = keyof typeof ENTITY_TYPES;
 
-/** Most policy entries a launch may list (Xen's DRTM policy walk: at most 256 entries). */
+/**
+ * Most policy entries a launch may list. The SLRT DRTM_POLICY entry counts them in a u16 (TrenchBoot
+ * SLRT spec, Xen slr-table.h `nr_entries`); this service bounds a launch at 256.
+ */
 export const MAX_ENTRIES = 256;
 /** Most combinations of variant parts one request may ask for. */
 export const MAX_VARIANTS = 64;

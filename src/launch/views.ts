@@ -28,7 +28,8 @@ export interface LaunchQuery {
 }
 
 export function exportView(p: Prediction, q: LaunchQuery): unknown {
-  const bank = (q.bank ?? 'sha256') as BankName;
+  // Default: sha256, or the only bank of a TPM 1.2 launch.
+  const bank = (q.bank ?? (p.banks.includes('sha256') ? 'sha256' : p.banks[0])) as BankName;
   if (!(BANK_NAMES as readonly string[]).includes(bank)) throw new DomainError('invalid-option', `bank must be one of ${BANK_NAMES.join(', ')}`, { field: 'bank' });
   const pcrs = (q.pcrs ?? '17,18').split(',').map((s) => (/^\d{1,2}$/.test(s.trim()) ? Number(s.trim()) : NaN));
   if (pcrs.some((n) => !Number.isInteger(n))) throw new DomainError('invalid-option', 'pcrs must be a comma-separated list of PCR numbers, e.g. 17,18', { field: 'pcrs' });

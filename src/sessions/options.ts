@@ -30,7 +30,7 @@ export function resolveSessionOptions(body: SessionOptionsInput, limits: { defau
   }
   const profile = body.tisProfile ?? defaultProfile(family);
   if (!PROFILES_FOR_FAMILY[family].includes(profile)) {
-    // Xen's family detection reads interfaceVersion: the profile must announce this family (TCG PC Client PTP 1.05 §6.4.2).
+    // Xen's family detection reads the interface's version (TCG PC Client PTP TPM_INTERFACE_ID / TIS 1.3 INTF_CAPABILITY): the profile must announce this family.
     throw new DomainError('invalid-option', `a TPM ${family} sits behind ${PROFILES_FOR_FAMILY[family].join(' or ')}; ${profile} would make drivers detect the other family`);
   }
   if (family === '1.2' && body.banks && (body.banks.length !== 1 || body.banks[0] !== 'sha1')) {

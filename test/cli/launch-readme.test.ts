@@ -46,6 +46,22 @@ describe('README Secure Launch example', () => {
     expect(JSON.parse(shown ?? 'null')).toEqual((JSON.parse(json.out) as { pcrs: { sha256: unknown } }).pcrs.sha256);
   });
 
+  it('predict --export pcrlock / policy-pcr and --log', async () => {
+    const json = JSON.parse((await run(['predict', '--manifest', join(dir, 'launch.json'), '--json'])).out) as { log: { base64: string }; steps: { extended?: boolean }[] };
+    const pcrlock = JSON.parse((await run(['predict', '--manifest', join(dir, 'launch.json'), '--export', 'pcrlock'])).out) as { records: unknown[] };
+    expect(pcrlock.records).toHaveLength(json.steps.filter((s) => s.extended).length);
+    const variants = JSON.parse((await run(['predict', '--manifest', join(dir, 'launch-update.json'), '--export', 'pcrlock'])).out) as unknown[];
+    expect(variants).toHaveLength(2);
+    const policy = JSON.parse((await run(['predict', '--manifest', join(dir, 'launch-update.json'), '--export', 'policy-pcr', '--pcrs', '17'])).out) as { pcrs: number[]; policies: unknown[] };
+    expect(policy.pcrs).toEqual([17]);
+    expect(policy.policies).toHaveLength(2);
+    const logFile = join(dir, 'out.log');
+    expect((await run(['predict', '--manifest', join(dir, 'launch.json'), '--log', logFile])).code).toBe(0);
+    expect(readFileSync(logFile).toString('base64')).toBe(json.log.base64);
+    expect((await run(['predict', '--manifest', join(dir, 'launch-update.json'), '--log', logFile])).code).toBe(2);
+    expect((await run(['predict', '--manifest', join(dir, 'launch.json'), '--export', 'yaml'])).code).toBe(2);
+  });
+
   it('predict: usage and missing parts fail with exit 2', async () => {
     expect((await run(['predict'])).code).toBe(2);
     const r = await run(['predict', '--manifest', join(dir, 'launch.json'), '--dir', tmpdir() + '/nonexistent-dir']);

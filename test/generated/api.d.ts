@@ -1312,7 +1312,7 @@ export interface operations {
         parameters: {
             query?: {
                 export?: "keylime" | "pcrlock" | "policy-pcr";
-                /** @description Bank of the PCR values used by `keylime` and `policy-pcr` (default sha256). */
+                /** @description Bank of the PCR values used by `keylime` and `policy-pcr` (default sha256, sha1 for a TPM 1.2 launch). */
                 bank?: components["schemas"]["Bank"];
                 /** @description PCR selection for `keylime` and `policy-pcr` (default 17,18). */
                 pcrs?: string;

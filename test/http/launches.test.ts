@@ -307,6 +307,10 @@ describe('variants and exports', () => {
     const only17 = await postJson('/v1/launches?export=keylime&pcrs=17', inline(update()));
     expect(only17.body).toMatchObject({ mask: '0x20000' });
     expect(only17.body['18']).toBeUndefined();
+    // A TPM 1.2 launch defaults to its only bank.
+    const v12 = await postJson('/v1/launches', inline({ ...update(), family: '1.2' }));
+    const k12 = await postJson('/v1/launches?export=keylime', inline({ ...update(), family: '1.2' }));
+    expect(k12.body['17']).toEqual((v12.body.variants as { pcrs: Record<string, Record<string, string>> }[]).map((v) => v.pcrs.sha1!['17']));
     expect((await postJson('/v1/launches?export=keylime&bank=sha384', inline(update()))).status).toBe(400);
     expect((await postJson('/v1/launches?export=keylime&pcrs=17,19', inline(update()))).status).toBe(400);
     expect(srv.violations).toEqual([]);
