@@ -273,6 +273,44 @@ describe('POST /v1/sessions/{id}/launch: a live session', () => {
   });
 });
 
+describe('a prediction is what a session driven step by step through /drtm and /measurements shows', () => {
+  const configs: Json[] = [
+    { family: '1.2', compat: 'xen' },
+    { family: '1.2', compat: 'xen', logSize: 200 },
+    { family: '1.2', compat: 'strict', logSize: 200 },
+    { family: '2.0', banks: ['sha1', 'sha256'], compat: 'strict', logSize: 420 },
+    { family: '2.0', banks: ['sha1', 'sha256', 'sha384', 'sha512'], compat: 'xen' },
+    { family: '2.0', banks: ['sha1', 'sha256', 'sha384', 'sha512'], compat: 'xen', logSize: 700 },
+  ];
+  for (const opts of configs) {
+    it(JSON.stringify(opts), async () => {
+      const m = manifest({ ...opts, entries: [{ part: 'osmle', pcr: 18, evtInfo: 'Measured TXT OS-MLE data' }, { part: 'k1', pcr: 17, evtInfo: 'z'.repeat(40) }, { part: 'initrd', pcr: 17 }] });
+      const predicted = await postJson('/v1/launches', inline(m));
+      expect(predicted.status).toBe(200);
+      // The small logs fill up part way: the log rules (gap, strict stop, TPM 2.0 no-extend) are in play.
+      if (opts.logSize) expect((predicted.body.steps as Json[]).some((st) => st.logged === false)).toBe(true);
+      const id = await newSession(opts);
+      const post = (q: string, body: Buffer) => srv.fetch(`/v1/sessions/${id}/${q}`, { method: 'POST', body, headers: { 'content-type': 'application/octet-stream' } });
+      expect((await post('drtm', PARTS.sinit)).status).toBe(200);
+      expect((await post('measurements?pcr=18&hashing=tpm', PARTS.mbi.subarray(0, 120))).status).toBe(201);
+      const ii = Buffer.from(PARTS.ii);
+      ii.fill(0, 8, 24);
+      expect((await post('measurements?pcr=18', ii)).status).toBe(201);
+      expect((await post(`measurements?pcr=18&eventData=${encodeURIComponent('Measured TXT OS-MLE data')}`, PARTS.osmle)).status).toBe(201);
+      expect((await post(`measurements?pcr=17&eventData=${'z'.repeat(32)}`, PARTS.k1)).status).toBe(201);
+      expect((await post('measurements?pcr=17', PARTS.initrd)).status).toBe(201);
+      const p = await srv.client.GET('/v1/sessions/{id}/pcrs', { params: { path: { id } } });
+      for (const [bank, v] of Object.entries(predicted.body.pcrs as Record<string, Record<string, string>>)) {
+        expect(p.data!.banks[bank]![17], `${bank} 17`).toBe(v['17']);
+        expect(p.data!.banks[bank]![18], `${bank} 18`).toBe(v['18']);
+      }
+      const l = await srv.fetch(`/v1/sessions/${id}/event-log`, { headers: { accept: 'application/octet-stream' } });
+      expect(Buffer.from(await l.arrayBuffer()).toString('base64')).toBe((predicted.body.log as Json).base64);
+      expect(srv.violations).toEqual([]);
+    });
+  }
+});
+
 describe('variants and exports', () => {
   const update = () => manifest({ entries: [{ part: ['k1', 'k2'], pcr: 17, evtInfo: 'Measured MB2 module' }, { part: 'initrd', pcr: 17 }] });
 
