@@ -21,6 +21,7 @@ import { registerEventLogRoutes } from './http/routes/event-log.js';
 import { registerTisRoutes } from './http/routes/tis.js';
 import { registerEventLogsRoutes } from './http/routes/event-logs.js';
 import { registerMetaRoutes } from './http/routes/meta.js';
+import { registerLaunchRoutes } from './http/routes/launches.js';
 
 export interface AppOptions {
   logger?: FastifyServerOptions['logger'];
@@ -112,6 +113,7 @@ export async function buildApp(config: Config, opts: AppOptions = {}): Promise<A
   registerEventLogRoutes(app, ctx);
   registerTisRoutes(app, ctx);
   registerEventLogsRoutes(app, ctx);
+  registerLaunchRoutes(app, ctx);
 
   app.addHook('onReady', async () => sessions.startSweeper());
   app.addHook('onClose', async () => sessions.stopSweeper());

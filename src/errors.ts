@@ -23,6 +23,7 @@ export const PROBLEMS = {
   'unsupported-media-type': { status: 415, title: 'Unsupported media type' },
   'tpm-refused': { status: 422, title: 'The TPM refused the operation' },
   'event-log-invalid': { status: 422, title: 'The event log cannot be parsed' },
+  'launch-rule': { status: 422, title: 'The launch breaks a Secure Launch rule' },
   'too-many-sessions': { status: 429, title: 'Too many sessions' },
   'header-too-large': { status: 431, title: 'The request header fields are too large' },
   'internal': { status: 500, title: 'Internal error' },

@@ -14,6 +14,8 @@ export class UsageError extends Error {
 export const USAGE = `usage:
   tpm-measure replay <log.bin> [--format F] [--events] [--json] [--cel] [--all]
   tpm-measure verify <log.bin> --pcrs expected.json [--format F] [--json]
+  tpm-measure predict --manifest launch.json [--dir DIR] [--export keylime|pcrlock|policy-pcr]
+                      [--bank B] [--pcrs 17,18] [--json] [--log out.bin]
 
   --format F          auto (default) | ${LOG_FORMATS.join(' | ')}
   --events            list the records (with decoded event data)
@@ -23,11 +25,25 @@ export const USAGE = `usage:
   --drtm-start S      PCRs 17-22: auto (default; all ones, the first DRTM record on 17-22 resets
                       them to zero) | zero (launched before the log) | ones (never launched)
   --max-log-bytes N, --max-events N, --max-event-data N, --max-digests N   parser limits
+  predict: the Secure Launch golden values (PCR 17/18, steps, log) of the manifest's launch; each
+  part is the file of that name in --dir (default: the manifest's directory). --log writes the
+  predicted event log (one combination only).
 
   exit codes: 0 ok / all PCRs match, 1 mismatch, 2 usage or parse error`;
 
+export interface PredictArgs {
+  manifest: string;
+  dir: string | null;
+  export: 'keylime' | 'pcrlock' | 'policy-pcr' | null;
+  bank: string | null;
+  pcrs: string | null;
+  json: boolean;
+  log: string | null;
+}
+
 export interface CliArgs {
-  command: 'replay' | 'verify' | 'help';
+  command: 'replay' | 'verify' | 'predict' | 'help';
+  predict?: PredictArgs;
   log: string;
   format: LogFormat | 'auto';
   events: boolean;
@@ -50,6 +66,7 @@ export function parseArgs(argv: readonly string[]): CliArgs {
   const out: CliArgs = { command: 'help', log: '', format: 'auto', events: false, json: false, cel: false, all: false, pcrs: null, drtmStart: 'auto', limits: {} };
   const [cmd, ...rest] = argv;
   if (cmd === undefined || cmd === 'help' || cmd === '--help' || cmd === '-h') return out;
+  if (cmd === 'predict') return { ...out, command: 'predict', predict: parsePredict(rest) };
   if (cmd !== 'replay' && cmd !== 'verify') throw new UsageError(`unknown command ${cmd}`);
   out.command = cmd;
   const positional: string[] = [];
@@ -85,4 +102,29 @@ export function parseArgs(argv: readonly string[]): CliArgs {
   if (cmd === 'verify' && out.pcrs === null) throw new UsageError('verify needs --pcrs expected.json');
   if (cmd === 'verify' && out.cel) throw new UsageError('--cel is for replay');
   return out;
+}
+
+function parsePredict(rest: readonly string[]): PredictArgs {
+  const p: PredictArgs = { manifest: '', dir: null, export: null, bank: null, pcrs: null, json: false, log: null };
+  for (let i = 0; i < rest.length; i++) {
+    const a = rest[i] ?? '';
+    const value = (): string => {
+      const v = rest[++i];
+      if (v === undefined) throw new UsageError(`${a} needs a value`);
+      return v;
+    };
+    if (a === '--manifest') p.manifest = value();
+    else if (a === '--dir') p.dir = value();
+    else if (a === '--export') {
+      const e = value();
+      if (e !== 'keylime' && e !== 'pcrlock' && e !== 'policy-pcr') throw new UsageError(`unknown --export ${e} (keylime, pcrlock, policy-pcr)`);
+      p.export = e;
+    } else if (a === '--bank') p.bank = value();
+    else if (a === '--pcrs') p.pcrs = value();
+    else if (a === '--json') p.json = true;
+    else if (a === '--log') p.log = value();
+    else throw new UsageError(`unknown predict option ${a}`);
+  }
+  if (!p.manifest) throw new UsageError('predict needs --manifest launch.json');
+  return p;
 }

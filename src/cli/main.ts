@@ -11,6 +11,8 @@ import { replayEventLog } from '../eventlog/replay.js';
 import { checkExpectedPcrs, verifyEventLog } from '../eventlog/verify.js';
 import { USAGE, UsageError, parseArgs } from './args.js';
 import { replayJson, replayText, verifyJson, verifyText } from './output.js';
+import { DomainError } from '../errors.js';
+import { predict } from './predict.js';
 
 export const EXIT = { OK: 0, MISMATCH: 1, USAGE: 2 } as const;
 
@@ -42,6 +44,7 @@ export async function main(argv: readonly string[], io: CliIo = processIo): Prom
       io.out(USAGE + '\n');
       return EXIT.OK;
     }
+    if (args.command === 'predict' && args.predict) return await predict(args.predict, io);
     const bytes = new Uint8Array(await readFile(args.log));
     const log = parseEventLog(bytes, { format: args.format, limits: args.limits });
     if (args.command === 'replay') {
@@ -58,6 +61,7 @@ export async function main(argv: readonly string[], io: CliIo = processIo): Prom
   } catch (e) {
     if (e instanceof UsageError) io.err(`error: ${e.message}\n${USAGE}\n`);
     else if (e instanceof EventLogParseError) io.err(`parse error: ${e.message}\n`);
+    else if (e instanceof DomainError) io.err(`${e.kind}: ${e.message}\n`);
     else if (e instanceof SyntaxError || e instanceof TypeError) io.err(`bad expected-PCRs file: ${e.message}\n`);
     else if (e instanceof Error && 'code' in e && typeof e.code === 'string' && e.code.startsWith('E')) io.err(`error: ${e.message}\n`);
     else throw e;

@@ -32,6 +32,8 @@ export const HASH_ALGS: readonly HashAlg[] = [
   { name: 'sm3_256', algId: TPM_ALG.SM3_256, size: 32, nodeName: 'sm3' },
 ];
 
+export const BANK_NAMES: readonly BankName[] = HASH_ALGS.map((a) => a.name);
+
 export function algByName(name: string): HashAlg | undefined {
   return HASH_ALGS.find((a) => a.name === name);
 }

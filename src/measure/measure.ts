@@ -144,6 +144,22 @@ export function startMeasurement(session: Session, req: MeasureRequest): Measure
   };
 }
 
+/**
+ * The host path (`hashing: 'host'`) for data hashed beforehand: `dataDigests` must hold the hash of
+ * the data in every bank the session has (SHA-1 for TPM 1.2). Exactly what a sink fed that data
+ * would do — same log and extend rules — so a blob hashed once can be measured several times.
+ */
+export function measureDigests(session: Session, req: MeasureRequest, size: number, dataDigests: ReadonlyMap<BankName, Uint8Array>): MeasureResult {
+  if (req.hashing !== 'host') throw new RangeError('measureDigests is the host path');
+  const own = new Map<BankName, Uint8Array>();
+  for (const b of measurementBanks(session)) {
+    const d = dataDigests.get(b);
+    if (!d || d.length !== mustAlg(b).size) throw new RangeError(`measureDigests needs the ${b} digest of the data`);
+    own.set(b, d);
+  }
+  return applyMeasurement(session, req, own, size);
+}
+
 type Partial12 = Omit<MeasureResult, 'pcr' | 'locality' | 'eventType' | 'hashing' | 'size' | 'dataDigests' | 'pcrValue'>;
 
 /** Log an entry unless strict mode has stopped logging; in strict mode the first miss stops it. */

@@ -5,6 +5,7 @@
  * reads return all-ones, writes are dropped. Only a broken engine throws.
  */
 import type { Locality, TpmEngine, TpmFamily } from '../tpm/engine.js';
+import type { BankName } from '../hash/index.js';
 import { readAccess, relinquish, setActiveLocality, writeAccess } from './arbitration.js';
 import { isDecodedAccess, sizeMask, type AccessSize } from './decode.js';
 import { readFifo, readSts, tick, writeFifo, writeFifoBytes, writeSts } from './fifo.js';
@@ -262,6 +263,24 @@ export class TisDevice {
       }
       if (rc === 0) rc = ctx.engine.hashEnd();
       return rc >>> 0;
+    } finally {
+      relinquish(ctx, launch);
+    }
+  }
+
+  /**
+   * The dynamic launch for data known only by its digests (see TpmEngine.hashStartEndDigests), with
+   * the same locality rules as `dynamicLaunch`.
+   */
+  dynamicLaunchDigests(digests: Partial<Record<BankName, Uint8Array>>): number {
+    const ctx = this.ctx;
+    const launch: Locality = 4;
+    if (ctx.core.active !== null && ctx.core.active !== launch) return DYNAMIC_LAUNCH_IGNORED;
+    const engine = ctx.engine;
+    if (!engine.hashStartEndDigests) throw new Error('this engine cannot launch from digests');
+    setActiveLocality(ctx, launch);
+    try {
+      return engine.hashStartEndDigests(digests) >>> 0;
     } finally {
       relinquish(ctx, launch);
     }

@@ -27,6 +27,12 @@ export interface TpmEngine {
   hashStart(): number;
   hashData(data: Uint8Array): number;
   hashEnd(): number;
+  /**
+   * HASH_START then HASH_END for data whose digest per bank is known but the data is not (a
+   * launch copied from a real log, whose HASH_START event holds what HASH_END extended): the same
+   * PCR effects as the three cycles with such data. Optional: test doubles need not have it.
+   */
+  hashStartEndDigests?(digests: Partial<Record<BankName, Uint8Array>>): number;
   /** TPM's internal tpmEstablished flag (TIS ACCESS bit 0 reads its inverse, QEMU `tpm_tis_mmio_read`). */
   readonly established: boolean;
   /** TSC_ResetEstablishmentBit / PTP STS bit 25: only localities 3 and 4 may clear it. Returns rc. */

@@ -61,3 +61,17 @@ export function resetEstablishment(s: Tpm12State, locality: Locality): number {
   s.tpmEstablished = false;
   return TPM_RC12.SUCCESS;
 }
+
+/**
+ * TPM_HASH_START then TPM_HASH_END for data whose SHA-1 is given instead of the data itself (a
+ * dynamic launch copied from a real log): PCR 17–22 zeroed, PCR17 = SHA1(0^20 ‖ digest), exactly
+ * what the three cycles give for data with that hash.
+ */
+export function hashStartEndDigest(s: Tpm12State, d: Uint8Array): number {
+  if (d.length !== TPM_DIGEST_SIZE) throw new RangeError(`a TPM 1.2 launch digest is ${TPM_DIGEST_SIZE} bytes`);
+  const rc = hashStart(s);
+  if (rc !== TPM_RC12.SUCCESS) return rc;
+  s.tisHash = null;
+  s.pcrs[TPM_LOCALITY_4_PCR] = sha1(new Uint8Array(TPM_DIGEST_SIZE), d);
+  return TPM_RC12.SUCCESS;
+}

@@ -9,7 +9,7 @@ import type { Locality, TpmEngine, TpmFamily } from '../tpm/engine.js';
 import { BeWriter } from '../bytes/index.js';
 import { TPM12_BUFFER_SIZE, TPM_ORD, TPM_SHA1_MAXNUMBYTES, TPM_ST, TPM_TAG } from './constants.js';
 import { processCommand } from './dispatch.js';
-import { hashData, hashEnd, hashStart, resetEstablishment } from './drtm.js';
+import { hashData, hashEnd, hashStart, hashStartEndDigest, resetEstablishment } from './drtm.js';
 import { restoreState, snapshotState, type Tpm12Snapshot } from './snapshot.js';
 import { freshState, tpmInit, type Tpm12State } from './state.js';
 import { startup } from './commands/startup.js';
@@ -66,6 +66,11 @@ export class Tpm12Engine implements TpmEngine {
   }
   hashEnd(): number {
     return hashEnd(this.state);
+  }
+  hashStartEndDigests(digests: Partial<Record<BankName, Uint8Array>>): number {
+    const d = digests.sha1;
+    if (!d) throw new RangeError('a TPM 1.2 launch needs the sha1 digest');
+    return hashStartEndDigest(this.state, d);
   }
 
   get established(): boolean {

@@ -4,11 +4,11 @@
  * (PC Client PCR attributes, libtpms `PCR.c`).
  */
 import { randomBytes } from 'node:crypto';
-import type { BankName } from '../hash/index.js';
+import { algById, type BankName } from '../hash/index.js';
 import type { Locality, TpmEngine } from '../tpm/engine.js';
 import { LIMITS } from './constants.js';
 import { COMMANDS, dispatch } from './dispatch.js';
-import { hashData, hashEnd, hashStart, terminateDrtmSequence } from './drtm.js';
+import { hashData, hashEnd, hashStart, hashStartEndDigests, terminateDrtmSequence } from './drtm.js';
 import { rcName, TPM_BAD_LOCALITY } from './rc.js';
 import { LIBTPMS_HASHES, newState, restoreState, snapshotState, type Tpm2Snapshot, type Tpm2State } from './state.js';
 
@@ -65,6 +65,13 @@ export class Tpm2Engine implements TpmEngine {
   }
   hashEnd(): number {
     return hashEnd(this.state);
+  }
+  hashStartEndDigests(digests: Partial<Record<BankName, Uint8Array>>): number {
+    for (const b of this.banks()) if (!digests[b]) throw new RangeError(`a launch digest is needed for every allocated bank; ${b} is missing`);
+    return hashStartEndDigests(this.state, (algId) => {
+      const a = algById(algId);
+      return a ? digests[a.name] : undefined;
+    });
   }
 
   get established(): boolean {

@@ -301,13 +301,94 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/v1/launches": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Predict PCR 17/18 and the event log of a whole Xen Secure Launch from its blobs (stateless)
+         * @description Runs the launch described by the manifest, in the order of the Xen Secure Launch series
+         *     (`tpm_extend_mbi`, `slaunch_measure_slrt`, `slaunch_process_drtm_policy`), on a private
+         *     session built from the manifest's options exactly as `POST /v1/sessions` builds one, and
+         *     answers the PCR values, every step and the log. No session is created; nothing is kept.
+         *
+         *     1. The dynamic launch, one of: `sinit.part` (HASH_START/DATA/END at locality 4 on the part,
+         *        plus one synthetic 0x402 event, as `/drtm`); `sinit.events` (SINIT's own events, e.g.
+         *        copied from a real log: the first event that extends must be on PCR 17 and is the launch's
+         *        own HASH_END extend — PCR 17–22 reset to zero, PCR 17 extended with its digest; later
+         *        events are extended at locality 3, the locality SINIT runs at, which libtpms lets extend
+         *        PCR 17–20 in both families; EV_NO_ACTION events are logged, not extended. TPM 1.2 uses the
+         *        `sha1` digest; TPM 2.0 needs a digest for every bank of the session, else 400 naming
+         *        `sinit.events[i].digests.<bank>`); or `sinit.fromLog` (a part holding a real TXT container
+         *        or TCG2 log: its records on PCR 17–22 before the first 0x502 event are used as `sinit.events`).
+         *     2. The MBI (`mbi.part`), hashed by the TPM through the FIFO (TPM 1.2 SHA1Start/Update/
+         *        CompleteExtend, TPM 2.0 HashSequenceStart/SequenceUpdate/EventSequenceComplete), only its
+         *        first `total_size` bytes (its first little-endian u32); PCR 18, locality 2, type 0x502.
+         *     3. The SLRT INTEL_INFO entry (`slrt.intelInfo.part`, header included): 560 bytes (zero bytes
+         *        8–23) or 552 bytes (zero bytes 8–15), host-hashed into PCR 18. Omitted: skipped, and the
+         *        step says so.
+         *     4. The policy entries in order, host-hashed, PCR 17 or 18, event data = `evtInfo` (at most 32
+         *        bytes, cut at a NUL; longer is truncated and the step says so).
+         *
+         *     All `xen`/`strict` log rules of sessions apply unchanged. A part may be a list of
+         *     alternatives (variants): one prediction per combination (at most 64), in `variants`.
+         *
+         *     Bodies: `multipart/form-data` with a first part `manifest` (JSON, as a field or a file) and
+         *     then one file part per part name, streamed (host-hashed parts are hashed once as they arrive
+         *     and never held; only the MBI's first total_size bytes, the SINIT data or log and the
+         *     INTEL_INFO entry are kept); or `application/json`: the manifest with `parts: {name: base64}`.
+         *     A missing part, a part the manifest does not use, a malformed manifest: 400 naming the field.
+         *     A rule the seed would panic on or refuse: 422 `launch-rule` naming the field.
+         *
+         *     `Accept: application/octet-stream` answers the log bytes alone (one combination only, else
+         *     406). `export=keylime|pcrlock|policy-pcr` answers that document instead (see the schemas).
+         */
+        post: operations["predictLaunch"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/sessions/{id}/launch": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: components["parameters"]["SessionId"];
+            };
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Apply a whole Secure Launch manifest to a live session, all or nothing
+         * @description The same manifest and parts as `POST /v1/launches`, applied to this session after its
+         *     current state (a fresh session gives exactly the stateless prediction), so a driver under
+         *     test can then read PCRs, the log and the TIS through the other routes. Every part is
+         *     received before the session's turn is taken; the whole launch is one transaction: any 4xx
+         *     changes nothing. A live TPM takes one launch: a manifest with variants is a 422
+         *     `launch-rule`. Session options given in the manifest must equal the session's (400 otherwise).
+         */
+        post: operations["launchSession"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
 }
 export type webhooks = Record<string, never>;
 export interface components {
     schemas: {
         Problem: {
             /** @enum {string} */
-            type: "urn:tpm-measure:problem:invalid-request" | "urn:tpm-measure:problem:invalid-option" | "urn:tpm-measure:problem:malformed-upload" | "urn:tpm-measure:problem:upload-aborted" | "urn:tpm-measure:problem:session-not-found" | "urn:tpm-measure:problem:not-found" | "urn:tpm-measure:problem:method-not-allowed" | "urn:tpm-measure:problem:not-acceptable" | "urn:tpm-measure:problem:request-timeout" | "urn:tpm-measure:problem:locality-busy" | "urn:tpm-measure:problem:session-changed" | "urn:tpm-measure:problem:payload-too-large" | "urn:tpm-measure:problem:uri-too-long" | "urn:tpm-measure:problem:unsupported-media-type" | "urn:tpm-measure:problem:tpm-refused" | "urn:tpm-measure:problem:event-log-invalid" | "urn:tpm-measure:problem:too-many-sessions" | "urn:tpm-measure:problem:header-too-large" | "urn:tpm-measure:problem:internal";
+            type: "urn:tpm-measure:problem:invalid-request" | "urn:tpm-measure:problem:invalid-option" | "urn:tpm-measure:problem:malformed-upload" | "urn:tpm-measure:problem:upload-aborted" | "urn:tpm-measure:problem:session-not-found" | "urn:tpm-measure:problem:not-found" | "urn:tpm-measure:problem:method-not-allowed" | "urn:tpm-measure:problem:not-acceptable" | "urn:tpm-measure:problem:request-timeout" | "urn:tpm-measure:problem:locality-busy" | "urn:tpm-measure:problem:session-changed" | "urn:tpm-measure:problem:payload-too-large" | "urn:tpm-measure:problem:uri-too-long" | "urn:tpm-measure:problem:unsupported-media-type" | "urn:tpm-measure:problem:tpm-refused" | "urn:tpm-measure:problem:event-log-invalid" | "urn:tpm-measure:problem:launch-rule" | "urn:tpm-measure:problem:too-many-sessions" | "urn:tpm-measure:problem:header-too-large" | "urn:tpm-measure:problem:internal";
             title: string;
             status: number;
             detail?: string;
@@ -589,6 +670,169 @@ export interface components {
             }[];
             /** @description Every checkable event whose logged digest differs from the hash of its data. */
             dataDigestFindings?: Record<string, never>[];
+        };
+        /** @description A part name, or a list of alternative part names (a variant set). */
+        PartRef: string | string[];
+        SinitEvent: {
+            pcr: number;
+            type: number;
+            /** @description {bank: hex}; TPM 1.2 uses sha1, TPM 2.0 needs every bank of the session. */
+            digests: {
+                [key: string]: string;
+            };
+            data?: string;
+        };
+        /**
+         * @description Session options (as `POST /v1/sessions`: family, banks, compat, logSize, tisProfile, tis),
+         *     then the launch: `sinit` (exactly one of part, events, fromLog), `mbi`, `slrt` (optional),
+         *     `entries` (at most 256). Parts are named by `part`.
+         */
+        LaunchManifest: {
+            /** @enum {string} */
+            family?: "1.2" | "2.0";
+            banks?: components["schemas"]["Bank"][];
+            /** @enum {string} */
+            compat?: "xen" | "strict";
+            logSize?: number;
+            /** @enum {string} */
+            tisProfile?: "tis-1.2" | "tis-1.3" | "ptp-fifo";
+            startup?: boolean;
+            tis?: components["schemas"]["TisOptions"];
+            sinit: {
+                part?: components["schemas"]["PartRef"];
+                events?: components["schemas"]["SinitEvent"][];
+                fromLog?: components["schemas"]["PartRef"];
+            };
+            mbi: {
+                part: components["schemas"]["PartRef"];
+            };
+            slrt?: {
+                intelInfo?: {
+                    part?: components["schemas"]["PartRef"];
+                };
+            };
+            entries?: {
+                part: components["schemas"]["PartRef"];
+                /** @description 17 or 18 (422 otherwise). */
+                pcr: number;
+                /** @description Event data: at most 32 bytes, no NUL (longer is truncated). */
+                evtInfo?: string;
+                /**
+                 * @description `slrt` and `multiboot2-info` are 422 (they have their own steps); `unused` is skipped as Xen does.
+                 * @enum {string}
+                 */
+                entityType?: "unspecified" | "slrt" | "boot-params" | "setup-data" | "cmdline" | "uefi-memmap" | "ramdisk" | "multiboot2-info" | "multiboot2-module" | "txt-os2mle" | "unused";
+            }[];
+        };
+        /** @description A LaunchManifest with every part inline. */
+        LaunchJsonBody: components["schemas"]["LaunchManifest"] & {
+            /** @description {name: base64} */
+            parts?: {
+                [key: string]: string;
+            };
+        };
+        LaunchStep: {
+            /** @enum {string} */
+            step: "drtm" | "sinit-event" | "mbi" | "slrt" | "entry";
+            /** @description The manifest field the step comes from. */
+            field: string;
+            part?: string;
+            skipped?: boolean;
+            pcr?: number;
+            locality?: number;
+            eventType?: number;
+            size?: number;
+            /** @description Digests written to the log entry, per bank. */
+            digests?: {
+                [key: string]: components["schemas"]["Hex"];
+            };
+            /** @description What the PCR was extended with, per bank. */
+            extendedDigests?: {
+                [key: string]: components["schemas"]["Hex"];
+            };
+            /** @description The PCR after the step, per bank. */
+            pcrValues?: {
+                [key: string]: components["schemas"]["Hex"];
+            };
+            logged?: boolean;
+            extended?: boolean;
+            eventData?: string;
+            tpmReturnCode?: number;
+            notes: string[];
+        };
+        LaunchResult: {
+            /** @description Variants: the part chosen for each manifest field. */
+            choice?: {
+                [key: string]: string;
+            };
+            /** @description {bank: {"17": hex, "18": hex}} */
+            pcrs: {
+                [key: string]: {
+                    [key: string]: components["schemas"]["Hex"];
+                };
+            };
+            steps: components["schemas"]["LaunchStep"][];
+            log: {
+                /** @enum {string} */
+                format: "txt-container" | "tcg2-agile";
+                base64: string;
+            };
+            /** @description TPM 2.0 only, the EVENT_LOG_POINTER2_1 element (bytes base64). */
+            pointer?: {
+                physicalAddress?: string;
+                allocatedEventContainerSize?: number;
+                firstRecordOffset?: number;
+                nextRecordOffset?: number;
+                bytes?: string;
+            };
+        };
+        /** @description One combination (pcrs, steps, log at the top level) or several (`variants`). */
+        LaunchPrediction: {
+            /** @enum {string} */
+            family: "1.2" | "2.0";
+            banks: components["schemas"]["Bank"][];
+            /** @enum {string} */
+            compat: "xen" | "strict";
+            variants?: components["schemas"]["LaunchResult"][];
+        } & (components["schemas"]["LaunchResult"] | {
+            variants: components["schemas"]["LaunchResult"][];
+        });
+        /** @description A Keylime tpm_policy: {"mask": "0x60000", "17": [allowed hex, …], "18": […]}. */
+        KeylimePolicy: {
+            mask: string;
+        } & {
+            [key: string]: components["schemas"]["Hex"][];
+        };
+        /** @description A systemd .pcrlock document: one record per extend of PCR 17/18 after the reset, in order, every bank (an array of them for variants). */
+        PcrlockDocument: {
+            records: {
+                pcr: number;
+                digests: {
+                    hashAlg: string;
+                    digest: components["schemas"]["Hex"];
+                }[];
+            }[];
+        };
+        /**
+         * @description TPM2_PolicyPCR digests (policy hash SHA-256, as `tpm2_createpolicy --policy-pcr -l bank:pcrs`):
+         *     policyDigest = SHA256(0…0 ‖ TPM_CC_PolicyPCR ‖ TPML_PCR_SELECTION ‖ SHA256(PCR values in order)).
+         *     One entry in `policies` per variant; `pcrDigest`/`policyDigest` at the top when there is one.
+         */
+        PolicyPcrExport: {
+            bank: components["schemas"]["Bank"];
+            /** @enum {string} */
+            policyAlg: "sha256";
+            pcrs: number[];
+            selection: components["schemas"]["Hex"];
+            pcrDigest?: components["schemas"]["Hex"];
+            policyDigest?: components["schemas"]["Hex"];
+            policies: {
+                choice?: {
+                    [key: string]: string;
+                };
+                pcrDigest: components["schemas"]["Hex"];
+                policyDigest: components["schemas"]["Hex"];
+            }[];
         };
     };
     responses: {
@@ -1100,6 +1344,86 @@ export interface operations {
                 };
             };
             400: components["responses"]["Problem"];
+            413: components["responses"]["Problem"];
+            415: components["responses"]["Problem"];
+            422: components["responses"]["Problem"];
+        };
+    };
+    predictLaunch: {
+        parameters: {
+            query?: {
+                export?: "keylime" | "pcrlock" | "policy-pcr";
+                /** @description Bank of the PCR values used by `keylime` and `policy-pcr` (default sha256, sha1 for a TPM 1.2 launch). */
+                bank?: components["schemas"]["Bank"];
+                /** @description PCR selection for `keylime` and `policy-pcr` (default 17,18). */
+                pcrs?: string;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "multipart/form-data": {
+                    /** @description The LaunchManifest as JSON text (field or file part). */
+                    manifest: string;
+                } & {
+                    [key: string]: string;
+                };
+                "application/json": components["schemas"]["LaunchJsonBody"];
+            };
+        };
+        responses: {
+            /** @description The prediction, the log bytes, or the requested export. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["LaunchPrediction"] | components["schemas"]["KeylimePolicy"] | components["schemas"]["PcrlockDocument"] | components["schemas"]["PcrlockDocument"][] | components["schemas"]["PolicyPcrExport"];
+                    "application/octet-stream": string;
+                };
+            };
+            400: components["responses"]["Problem"];
+            406: components["responses"]["Problem"];
+            409: components["responses"]["Problem"];
+            413: components["responses"]["Problem"];
+            415: components["responses"]["Problem"];
+            422: components["responses"]["Problem"];
+        };
+    };
+    launchSession: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: components["parameters"]["SessionId"];
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "multipart/form-data": {
+                    manifest: string;
+                } & {
+                    [key: string]: string;
+                };
+                "application/json": components["schemas"]["LaunchJsonBody"];
+            };
+        };
+        responses: {
+            /** @description The launch ran; the session holds its PCRs and log. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["LaunchPrediction"];
+                };
+            };
+            400: components["responses"]["Problem"];
+            404: components["responses"]["Problem"];
+            409: components["responses"]["Problem"];
             413: components["responses"]["Problem"];
             415: components["responses"]["Problem"];
             422: components["responses"]["Problem"];
