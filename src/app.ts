@@ -19,6 +19,8 @@ import { registerEventLogRoutes } from './http/routes/event-log.js';
 import { registerTisRoutes } from './http/routes/tis.js';
 import { registerEventLogsRoutes } from './http/routes/event-logs.js';
 import { registerMetaRoutes } from './http/routes/meta.js';
+import { registerSocketRoutes } from './http/routes/socket.js';
+import { SocketRegistry } from './socket/registry.js';
 
 export interface AppOptions {
   logger?: FastifyServerOptions['logger'];
@@ -70,7 +72,13 @@ export async function buildApp(config: Config, opts: AppOptions = {}): Promise<A
     maxSessions: config.maxSessions,
     ...(opts.now ? { now: opts.now } : {}),
   });
-  const ctx: HttpContext = { config, sessions, contract, registered: new Set() };
+  const sockets = new SocketRegistry({
+    host: config.socketHost,
+    portRange: config.socketPortRange,
+    idleMs: config.socketIdleMs,
+    ...(opts.now ? { now: opts.now } : {}),
+  });
+  const ctx: HttpContext = { config, sessions, contract, sockets, registered: new Set() };
 
   app.setErrorHandler((err, request, reply) => {
     const { doc, headers } = errorToProblem(err, request);
@@ -89,8 +97,12 @@ export async function buildApp(config: Config, opts: AppOptions = {}): Promise<A
   registerEventLogRoutes(app, ctx);
   registerTisRoutes(app, ctx);
   registerEventLogsRoutes(app, ctx);
+  registerSocketRoutes(app, ctx);
 
   app.addHook('onReady', async () => sessions.startSweeper());
-  app.addHook('onClose', async () => sessions.stopSweeper());
+  app.addHook('onClose', async () => {
+    sessions.stopSweeper();
+    await sockets.closeAll();
+  });
   return { app, ctx };
 }

@@ -22,6 +22,7 @@ export const PROBLEMS = {
   'event-log-invalid': { status: 422, title: 'The event log cannot be parsed' },
   'too-many-sessions': { status: 429, title: 'Too many sessions' },
   'internal': { status: 500, title: 'Internal error' },
+  'socket-ports-exhausted': { status: 503, title: 'No free ports for a TPM socket' },
 } as const;
 
 export type ProblemKind = keyof typeof PROBLEMS;

@@ -7,12 +7,15 @@ import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { Config } from '../config.js';
 import type { SessionManager } from '../sessions/manager.js';
 import type { OpenApiContract } from './openapi.js';
+import type { SocketRegistry } from '../socket/registry.js';
 import { DomainError } from '../errors.js';
 
 export interface HttpContext {
   config: Config;
   sessions: SessionManager;
   contract: OpenApiContract;
+  /** Per-session swtpm socket listeners. */
+  sockets: SocketRegistry;
   /** operationIds registered so far (a test compares them with the contract). */
   registered: Set<string>;
 }

@@ -48,6 +48,12 @@ export interface SessionCheckpoint {
   log: TxtContainerSnapshot | Tcg2LogSnapshot;
   logFull: boolean;
   measurements: number;
+  /**
+   * Successful PCR extends that came in as raw TPM commands (socket data channel or HTTP
+   * /commands) and so are in no log: TPM_Extend, TPM_SHA1CompleteExtend, TPM2_PCR_Extend,
+   * TPM2_PCR_Event, TPM2_EventSequenceComplete (a real TPM does not log either).
+   */
+  extendsOutsideLog: number;
 }
 
 /** A whole session as plain JSON-able data (what a durable store keeps). */
@@ -76,7 +82,10 @@ export class Session {
   /** strict mode: set once an event did not fit; nothing is logged after it. */
   logFull = false;
   measurements = 0;
+  extendsOutsideLog = 0;
   lastUsedAt: number;
+  private readonly closeHooks = new Set<() => void>();
+  private closed = false;
 
   constructor(
     readonly id: string,
@@ -109,6 +118,7 @@ export class Session {
       log: this.log.toJSON(),
       logFull: this.logFull,
       measurements: this.measurements,
+      extendsOutsideLog: this.extendsOutsideLog,
     };
   }
 
@@ -161,5 +171,39 @@ export class Session {
     this.log = cp.log.kind === 'txt-container' ? TxtContainerLog.fromJSON(cp.log) : Tcg2Log.fromJSON(cp.log);
     this.logFull = cp.logFull;
     this.measurements = cp.measurements;
+    this.extendsOutsideLog = cp.extendsOutsideLog ?? 0;
+  }
+
+  /**
+   * Replace the TPM with one rebuilt from `engineSnapshot` (swtpm CMD_INIT resuming stored volatile
+   * state); the TIS registers keep their state and now front the new engine.
+   */
+  replaceEngine(engineSnapshot: unknown): void {
+    const tis = this.tis.snapshot();
+    this.engine = restoreEngine(this.options.family, engineSnapshot);
+    this.tis = this.newTis();
+    this.tis.restore(tis);
+  }
+
+  /** Run `fn` when the session is deleted or expires (e.g. close its socket listeners). Returns an unregister function. */
+  onClose(fn: () => void): () => void {
+    if (this.closed) {
+      fn();
+      return () => undefined;
+    }
+    this.closeHooks.add(fn);
+    return () => this.closeHooks.delete(fn);
+  }
+
+  /** The session is gone: run the close hooks once. */
+  close(): void {
+    if (this.closed) return;
+    this.closed = true;
+    for (const fn of [...this.closeHooks]) fn();
+    this.closeHooks.clear();
+  }
+
+  get isClosed(): boolean {
+    return this.closed;
   }
 }
