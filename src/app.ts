@@ -76,6 +76,7 @@ export async function buildApp(config: Config, opts: AppOptions = {}): Promise<A
     host: config.socketHost,
     portRange: config.socketPortRange,
     idleMs: config.socketIdleMs,
+    holdMs: config.socketHoldMs,
     ...(opts.now ? { now: opts.now } : {}),
   });
   const ctx: HttpContext = { config, sessions, contract, sockets, registered: new Set() };

@@ -40,6 +40,8 @@ export interface Config {
   socketPortRange: [number, number];
   /** A socket client silent this long is disconnected (SOCKET_IDLE_SECONDS). */
   socketIdleMs: number;
+  /** Longest a socket client keeps the session's turn inside a SHA-1 thread or dynamic launch (SOCKET_SEQUENCE_HOLD_MS). */
+  socketHoldMs: number;
 }
 
 /** 127.0.0.0/8, ::1 or localhost. */
@@ -102,5 +104,6 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     socketHost: socketHostEnv(env),
     socketPortRange: portRangeEnv(env, 'SOCKET_PORT_RANGE', [20000, 29999]),
     socketIdleMs: intEnv(env, 'SOCKET_IDLE_SECONDS', 300, 1, 7 * 24 * 3600) * 1000,
+    socketHoldMs: intEnv(env, 'SOCKET_SEQUENCE_HOLD_MS', 2000, 1, 60_000),
   };
 }

@@ -42,6 +42,13 @@ export class TransactionTimeout extends Error {
   }
 }
 
+/** The session's turn, held across transactions (Session.lease). */
+export interface SessionLease {
+  released: boolean;
+  transact<T>(fn: () => Promise<T> | T): Promise<T>;
+  release(): void;
+}
+
 export interface SessionCheckpoint {
   engine: unknown;
   tis: unknown;
@@ -143,18 +150,47 @@ export class Session {
    * longer than that. This is the unit a durable store commits.
    */
   transact<T>(fn: (signal: AbortSignal) => Promise<T> | T, opts: TransactOptions = {}): Promise<T> {
-    return this.queue.run(async () => {
-      const cp = this.checkpoint();
-      const ac = new AbortController();
-      const timer = opts.timeoutMs === undefined ? undefined : setTimeout(() => ac.abort(new TransactionTimeout(opts.timeoutMs ?? 0)), opts.timeoutMs);
-      try {
-        return await fn(ac.signal);
-      } catch (e) {
-        this.rollback(cp);
-        throw e;
-      } finally {
-        if (timer) clearTimeout(timer);
-      }
+    return this.queue.run(() => this.checked(fn, opts));
+  }
+
+  /** Checkpoint, run, roll back on failure: the body of a transaction, for a caller that holds the turn. */
+  private async checked<T>(fn: (signal: AbortSignal) => Promise<T> | T, opts: TransactOptions = {}): Promise<T> {
+    const cp = this.checkpoint();
+    const ac = new AbortController();
+    const timer = opts.timeoutMs === undefined ? undefined : setTimeout(() => ac.abort(new TransactionTimeout(opts.timeoutMs ?? 0)), opts.timeoutMs);
+    try {
+      return await fn(ac.signal);
+    } catch (e) {
+      this.rollback(cp);
+      throw e;
+    } finally {
+      if (timer) clearTimeout(timer);
+    }
+  }
+
+  /**
+   * Take the session's turn and keep it across several transactions until `release()`: for a
+   * socket client's command sequence that nothing may interleave with (a TPM 1.2 SHA-1 thread dies
+   * on any other command; the dynamic launch is one sequence of cycles). The holder must release
+   * it after a bounded time.
+   */
+  lease(): Promise<SessionLease> {
+    return new Promise((resolveLease) => {
+      void this.queue.run(
+        () =>
+          new Promise<void>((release) => {
+            const lease: SessionLease = {
+              released: false,
+              transact: (fn) => this.checked(fn),
+              release: () => {
+                if (lease.released) return;
+                lease.released = true;
+                release();
+              },
+            };
+            resolveLease(lease);
+          }),
+      );
     });
   }
 

@@ -11,7 +11,7 @@ import { u32be } from '../bytes/index.js';
 import { DomainError } from '../errors.js';
 import type { MultiHasher } from '../hash/index.js';
 import { appendLaunchEvent, launchHasher } from '../measure/launch.js';
-import type { Session } from '../sessions/session.js';
+import type { Session, SessionLease } from '../sessions/session.js';
 import type { Locality } from '../tpm/engine.js';
 import { isSuccessfulExtend } from '../tpm/extends.js';
 import { Channel } from './channel.js';
@@ -27,6 +27,12 @@ export interface SocketOptions {
   idleMs: number;
   /** How long an incomplete request may take to arrive (swtpm's control channel allows 500 ms). */
   graceMs?: number;
+  /**
+   * Longest time a socket client may keep the session's turn between the commands of a sequence
+   * nothing may interleave with (TPM 1.2 SHA1Start … SHA1Complete(Extend), HASH_START … HASH_END)
+   * (SOCKET_SEQUENCE_HOLD_MS).
+   */
+  holdMs: number;
   now?: () => number;
 }
 
@@ -44,6 +50,8 @@ export interface SocketView {
 /** The time swtpm gives a control request to arrive completely (ctrlchannel.c: 500 ms). */
 export const DEFAULT_GRACE_MS = 500;
 const MAX_WAITING = 8;
+/** TPM_SHA1Start, TPM_SHA1Update: after them the SHA-1 thread is open. */
+const SHA1_THREAD = new Set([0xa0, 0xa1]);
 
 function listen(host: string, port: number): Promise<Server> {
   return new Promise((resolve, reject) => {
@@ -93,6 +101,11 @@ export class SocketAttachment {
   /** Digest of the dynamic launch in progress on the control channel (for the log event). */
   private launch: MultiHasher | null = null;
   private closing: Promise<void> | null = null;
+  /** The session's turn, kept between the commands of an uninterruptible sequence. */
+  private held: SessionLease | null = null;
+  private holdOwner: 'data' | 'ctrl' | null = null;
+  private holdTimer: NodeJS.Timeout | undefined;
+  private holdMs = 0;
 
   private constructor(
     readonly session: Session,
@@ -116,9 +129,11 @@ export class SocketAttachment {
       },
       handle: async (cmd) => {
         session.touch(now());
-        const response = await session.transact(() => (self as SocketAttachment).executeData(cmd));
-        return { response };
+        const me = self as SocketAttachment;
+        const r = await me.inTurn('data', true, () => me.executeData(cmd), (x) => x.keepTurn);
+        return { response: r.response };
       },
+      onClientClose: () => self?.releaseHold('data'),
       onCloseAll: closeAll,
       idleMs: opts.idleMs,
       graceMs,
@@ -138,10 +153,12 @@ export class SocketAttachment {
       },
       handle: async (req) => {
         session.touch(now());
-        const run = (): ReturnType<typeof processCtrl> => processCtrl(req, (self as SocketAttachment).target());
-        const out = ctrlMutates(u32be(req, 0)) ? await session.transact(run) : await session.read(run);
+        const me = self as SocketAttachment;
+        const cmd = u32be(req, 0);
+        const out = await me.inTurn('ctrl', ctrlMutates(cmd), () => processCtrl(req, me.target()), (o) => (cmd === CTRL_CMD.HASH_START || cmd === CTRL_CMD.HASH_DATA) && u32be(o.response, 0) === 0);
         return out.after === 'shutdown' ? { response: out.response, close: 'all' } : { response: out.response };
       },
+      onClientClose: () => self?.releaseHold('ctrl'),
       onCloseAll: closeAll,
       idleMs: opts.idleMs,
       graceMs,
@@ -149,6 +166,7 @@ export class SocketAttachment {
       maxBuffered: 65536,
     });
     self = new SocketAttachment(session, opts.host, data, ctrl, onClosed);
+    self.holdMs = opts.holdMs;
     return self;
   }
 
@@ -173,9 +191,50 @@ export class SocketAttachment {
     };
   }
 
+  /**
+   * Run `fn` in the session's turn: a transaction (or a read when `mutates` is false), or inside
+   * the turn this attachment still holds. When `keep(result)` says the command opened or continued
+   * an uninterruptible sequence, the turn is kept (for at most holdMs); otherwise it is given back.
+   */
+  private async inTurn<T>(owner: 'data' | 'ctrl', mutates: boolean, fn: () => T, keep: (r: T) => boolean): Promise<T> {
+    let lease = this.held && !this.held.released ? this.held : null;
+    if (!lease && !mutates) return this.session.read(fn);
+    if (!lease) lease = await this.session.lease();
+    let r: T;
+    try {
+      r = await lease.transact(fn);
+    } catch (e) {
+      if (lease === this.held) this.releaseHold();
+      else lease.release();
+      throw e;
+    }
+    if (keep(r) && !this.closing) {
+      this.held = lease;
+      this.holdOwner = owner;
+      if (this.holdTimer) clearTimeout(this.holdTimer);
+      this.holdTimer = setTimeout(() => this.releaseHold(), this.holdMs);
+    } else if (lease === this.held) {
+      this.releaseHold();
+    } else {
+      lease.release();
+    }
+    return r;
+  }
+
+  /** Give the session's turn back (sequence ended, timed out, or its client left). */
+  releaseHold(owner?: 'data' | 'ctrl'): void {
+    if (owner !== undefined && owner !== this.holdOwner) return;
+    if (this.holdTimer) clearTimeout(this.holdTimer);
+    this.holdTimer = undefined;
+    this.held?.release();
+    this.held = null;
+    this.holdOwner = null;
+  }
+
   /** Stop listening, drop the clients (idempotent). */
   close(): Promise<void> {
     if (!this.closing) {
+      this.releaseHold();
       this.closing = Promise.all([this.data.close(), this.ctrl.close()]).then(() => undefined);
       this.onClosed();
     }
@@ -188,20 +247,25 @@ export class SocketAttachment {
     return active !== null && !(allow4 && active === 4);
   }
 
-  /** One data-channel command, inside the session's turn. */
-  private executeData(raw: Uint8Array): Uint8Array {
+  /**
+   * One data-channel command, inside the session's turn. `keepTurn`: a TPM 1.2 SHA-1 thread is
+   * open (SHA1Start or SHA1Update succeeded), and any other command would end it (TPM Main Part 3 §13).
+   */
+  private executeData(raw: Uint8Array): { response: Uint8Array; keepTurn: boolean } {
     const s = this.session;
     const wrapped = unwrapSendCommand(s.family, raw);
     if (wrapped && isLocalityByte(wrapped.locality)) this.locality = wrapped.locality;
     const cmd = wrapped ? wrapped.command : raw;
     let rsp: Uint8Array;
+    let keepTurn = false;
     if (!this.running) rsp = notRunningResponse(s.family);
     else if (this.tisBusy()) rsp = busyResponse(s.family);
     else {
       rsp = s.engine.execute(cmd, this.locality);
       if (isSuccessfulExtend(s.family, cmd, rsp)) s.extendsOutsideLog++;
+      keepTurn = s.family === '1.2' && cmd.length >= 10 && rsp.length >= 10 && SHA1_THREAD.has(u32be(cmd, 6)) && u32be(rsp, 6) === 0;
     }
-    return wrapped ? wrapSendCommandResponse(rsp) : rsp;
+    return { response: wrapped ? wrapSendCommandResponse(rsp) : rsp, keepTurn };
   }
 
   /** The control channel's view of the session, used inside the session's turn. */

@@ -19,6 +19,8 @@ export interface ChannelSpec {
   handle(request: Uint8Array): Promise<{ response: Uint8Array; close?: 'client' | 'all' }>;
   /** Called when a handler asked to close everything (swtpm CMD_SHUTDOWN). */
   onCloseAll(): void;
+  /** Called when the served client disconnects. */
+  onClientClose?(): void;
   idleMs: number;
   graceMs: number;
   /** Most clients waiting for their turn; more are disconnected at once. */
@@ -152,6 +154,7 @@ export class Channel {
     });
     sock.on('close', () => {
       clearGrace();
+      this.spec.onClientClose?.();
       if (this.active === sock) this.next();
     });
     sock.resume();
