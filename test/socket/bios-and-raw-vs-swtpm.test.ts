@@ -144,6 +144,51 @@ describeWithSwtpm('swtpm_bios and a TPM 1.2 raw stream: session socket vs swtpm'
     });
   }
 
+  it('TPM 2.0 commands wrapped in the TCG send-command prefix (locality in the prefix): the same framed responses', async () => {
+    // u32 TPM_SEND_COMMAND (8), u8 locality, u32 size, then the command; the response comes as
+    // u32 size, response, u32 0. PCR_Reset(17) needs locality 4 (or 3), PCR_Read answers anywhere.
+    const wrap = (loc: number, cmd: Buffer) => Buffer.concat([be32(8), Buffer.from([loc]), be32(cmd.length), cmd]);
+    const auth = Buffer.from('40000009' + '0000' + '00' + '0000', 'hex');
+    const reset17 = (() => {
+      const body = Buffer.concat([be32(17), be32(auth.length), auth]);
+      return Buffer.concat([Buffer.from([0x80, 0x02]), be32(10 + body.length), be32(0x13d), body]);
+    })();
+    const read17 = Buffer.from('8001' + '00000014' + '0000017e' + '00000001' + '0004' + '03' + '000002', 'hex');
+    const steps = [wrap(0, reset17), wrap(4, reset17), wrap(0, read17), read17];
+    const exchange = async (port: number) => {
+      const c = await RawClient.connect(port);
+      const out: string[] = [];
+      try {
+        for (const [i, st] of steps.entries()) {
+          c.write(st);
+          if (i === steps.length - 1) {
+            out.push((await c.response())?.toString('hex') ?? 'closed');
+            continue;
+          }
+          const head = await c.bytes(4);
+          if (!head) throw new Error('closed');
+          out.push(head.toString('hex') + ((await c.bytes(head.readUInt32BE(0) + 4))?.toString('hex') ?? 'closed'));
+        }
+      } finally {
+        c.close();
+      }
+      return out;
+    };
+    const peer = await SwtpmTcp.start({ tpm2: true, startupClear: true, ports: [30000, 39000] });
+    let theirs: string[];
+    try {
+      theirs = await exchange(peer.dataPort);
+    } finally {
+      await peer.stop();
+    }
+    const { data: s } = await srv.client.POST('/v1/sessions', { body: { family: '2.0', banks: ['sha1', 'sha256', 'sha384', 'sha512'] } });
+    const port = ((await (await srv.fetch(`/v1/sessions/${s!.id}/socket`, { method: 'POST' })).json()) as { dataPort: number }).dataPort;
+    const ours = await exchange(port);
+    expect(ours).toEqual(theirs);
+    // The prefix's locality stays the socket's locality, as swtpm keeps it.
+    expect(((await (await srv.fetch(`/v1/sessions/${s!.id}/socket`)).json()) as { locality: number }).locality).toBe(0);
+  });
+
   it('a TPM 1.2 raw command stream with locality changes: every response byte-identical to swtpm', async () => {
     const steps = tpm12Stream();
     const peer = await SwtpmTcp.start({ ports: [30000, 39000] });
