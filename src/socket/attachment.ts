@@ -208,7 +208,10 @@ export class SocketAttachment {
       else lease.release();
       throw e;
     }
-    if (keep(r) && !this.closing) {
+    if (lease === this.held && owner !== this.holdOwner) {
+      // The other channel's request ran inside the sequence (e.g. tpm2-tss's SET_LOCALITY before
+      // each command): the sequence's owner decides when it ends.
+    } else if (keep(r) && !this.closing) {
       this.held = lease;
       this.holdOwner = owner;
       if (this.holdTimer) clearTimeout(this.holdTimer);
