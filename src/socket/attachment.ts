@@ -274,29 +274,22 @@ export class SocketAttachment {
   /** The control channel's view of the session, used inside the session's turn. */
   private target(): CtrlTarget {
     const s = this.session;
-    // eslint-disable-next-line @typescript-eslint/no-this-alias
-    const self = this;
     return {
       family: s.family,
-      get running() {
-        return self.running;
+      isRunning: () => this.running,
+      setRunning: (v) => {
+        this.running = v;
       },
-      set running(v: boolean) {
-        self.running = v;
-      },
-      get locality() {
-        return self.locality;
-      },
-      set locality(v: Locality) {
-        self.locality = v;
+      setLocality: (v) => {
+        this.locality = v;
       },
       bufferSize: s.engine.bufferSize,
       init: (flags) => {
-        self.launch = null;
-        if (self.volatile !== undefined) {
+        this.launch = null;
+        if (this.volatile !== undefined) {
           // swtpm resumes the TPM from the stored volatile state (no Startup needed).
-          s.replaceEngine(self.volatile);
-          if (flags & PTM_INIT_FLAG_DELETE_VOLATILE) self.volatile = undefined;
+          s.replaceEngine(this.volatile);
+          if (flags & PTM_INIT_FLAG_DELETE_VOLATILE) this.volatile = undefined;
         } else {
           s.engine.init();
         }
@@ -305,27 +298,27 @@ export class SocketAttachment {
       established: () => s.engine.established,
       resetEstablished: (loc) => s.engine.resetEstablishment(loc),
       hashStart: () => {
-        if (self.tisBusy(true)) return CTRL_RC.RETRY;
+        if (this.tisBusy(true)) return CTRL_RC.RETRY;
         const rc = s.engine.hashStart();
-        self.launch = rc === 0 ? launchHasher(s) : null;
+        this.launch = rc === 0 ? launchHasher(s) : null;
         return rc;
       },
       hashData: (data) => {
-        if (self.tisBusy(true)) return CTRL_RC.RETRY;
+        if (this.tisBusy(true)) return CTRL_RC.RETRY;
         const rc = s.engine.hashData(data);
-        if (rc === 0) self.launch?.update(data);
+        if (rc === 0) this.launch?.update(data);
         return rc;
       },
       hashEnd: () => {
-        if (self.tisBusy(true)) return CTRL_RC.RETRY;
+        if (this.tisBusy(true)) return CTRL_RC.RETRY;
         const rc = s.engine.hashEnd();
         // The synthetic SINIT event /drtm logs, so the log still replays to PCR 17.
-        if (rc === 0 && self.launch) appendLaunchEvent(s, self.launch);
-        self.launch = null;
+        if (rc === 0 && this.launch) appendLaunchEvent(s, this.launch);
+        this.launch = null;
         return rc;
       },
       storeVolatile: () => {
-        self.volatile = s.engine.snapshot();
+        this.volatile = s.engine.snapshot();
         return CTRL_RC.SUCCESS;
       },
     };

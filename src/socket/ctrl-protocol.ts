@@ -95,9 +95,10 @@ export const BUFFER_LIMITS: Record<TpmFamily, { min: number; max: number }> = {
 export interface CtrlTarget {
   readonly family: TpmFamily;
   /** Whether the TPM runs (false after CMD_STOP or a failed CMD_INIT, until the next CMD_INIT). */
-  running: boolean;
-  /** The locality data-channel commands are sent at (CMD_SET_LOCALITY). */
-  locality: Locality;
+  isRunning(): boolean;
+  setRunning(running: boolean): void;
+  /** Set the locality data-channel commands are sent at (CMD_SET_LOCALITY). */
+  setLocality(locality: Locality): void;
   /** The buffer size in use (TPM_BUFFER_MAX). */
   readonly bufferSize: number;
   /** TPM_Init; resumes stored volatile state when there is some. Returns the TPM result. */
@@ -202,7 +203,7 @@ export function processCtrl(req: Uint8Array, t: CtrlTarget): CtrlOutcome {
   const cmd = u32be(req, 0);
   const n = req.length - 4;
   const body = req.subarray(4);
-  const needsRunning = (): CtrlOutcome | null => (t.running ? null : none(result(CTRL_RC.BAD_ORDINAL)));
+  const needsRunning = (): CtrlOutcome | null => (t.isRunning() ? null : none(result(CTRL_RC.BAD_ORDINAL)));
   switch (cmd) {
     case CTRL_CMD.GET_CAPABILITY: {
       const out = new Uint8Array(8);
@@ -212,12 +213,12 @@ export function processCtrl(req: Uint8Array, t: CtrlTarget): CtrlOutcome {
     case CTRL_CMD.INIT: {
       if (n !== 4) return none(result(CTRL_RC.BAD_PARAMETER));
       const rc = t.init(u32be(body, 0));
-      t.running = rc === 0;
+      t.setRunning(rc === 0);
       return none(result(rc));
     }
     case CTRL_CMD.STOP:
       if (n !== 0) return none(result(CTRL_RC.BAD_PARAMETER));
-      t.running = false;
+      t.setRunning(false);
       return none(result(CTRL_RC.SUCCESS));
     case CTRL_CMD.SHUTDOWN:
       if (n !== 0) return none(result(CTRL_RC.BAD_PARAMETER));
@@ -242,7 +243,7 @@ export function processCtrl(req: Uint8Array, t: CtrlTarget): CtrlOutcome {
       if (n < 1) return none(result(CTRL_RC.BAD_PARAMETER));
       const loc = body[0] ?? 0;
       if (loc > 4) return none(result(CTRL_RC.BAD_LOCALITY));
-      t.locality = loc as Locality;
+      t.setLocality(loc as Locality);
       return none(result(CTRL_RC.SUCCESS));
     }
     case CTRL_CMD.HASH_START: {
@@ -285,7 +286,7 @@ export function processCtrl(req: Uint8Array, t: CtrlTarget): CtrlOutcome {
     case CTRL_CMD.SET_BUFFERSIZE: {
       if (n < 4) return none(result(CTRL_RC.BAD_PARAMETER));
       const wanted = u32be(body, 0);
-      if (wanted > 0 && t.running) return none(result(CTRL_RC.BAD_ORDINAL));
+      if (wanted > 0 && t.isRunning()) return none(result(CTRL_RC.BAD_ORDINAL));
       // Our engines have one buffer size: a request to change it (TPM stopped) is answered with
       // the size that stays in use, which is what the response field means.
       const { min, max } = BUFFER_LIMITS[t.family];

@@ -16,7 +16,7 @@ let srv: TestServer;
 const base = randomBase(20000, 29900, 100);
 beforeAll(async () => {
   // A short idle timeout so the idle test does not wait minutes.
-  srv = await startServer({ socketPortRange: [base, base + 99], socketIdleMs: 1500 });
+  srv = await startServer({ socketPortRange: [base, base + 99], socketIdleMs: 5000 });
 });
 afterAll(async () => {
   await srv.close();
@@ -37,7 +37,7 @@ async function pcrs(id: string): Promise<Record<string, string[]>> {
 }
 
 /** Every response frame the server sends until it has been quiet for a while (or closed). */
-async function drain(c: RawClient, quietMs = 1500): Promise<string[]> {
+async function drain(c: RawClient, quietMs = 2500): Promise<string[]> {
   const out: string[] = [];
   for (;;) {
     try {
@@ -97,7 +97,7 @@ describeWithSwtpm('misbehaving clients: the same answers as swtpm', () => {
       async (c) => {
         const out: string[] = [];
         for (;;) {
-          const r = await c.bytes(4, 1500).catch(() => null);
+          const r = await c.bytes(4, 2500).catch(() => null);
           if (!r) return out;
           out.push(r.toString('hex'));
         }

@@ -60,7 +60,7 @@ describeWithSwtpm('swtpm_ioctl against a session socket vs swtpm', () => {
   });
 
   for (const family of ['1.2', '2.0'] as const) {
-    it(`TPM ${family}: ${SCRIPT.length} calls give equal exit codes and output; PCR 17 equal; log replays`, async () => {
+    it(`TPM ${family}: ${SCRIPT.filter((x) => x !== 'pcr').length} calls give equal exit codes and output; PCR 17 equal; log replays`, async () => {
       // A fresh swtpm --tpm2 (libtpms 0.9) allocates the four SHA banks; the session does the same.
       const body = family === '1.2' ? { family } : { family, banks: ['sha1', 'sha256', 'sha384', 'sha512'] as ('sha1' | 'sha256' | 'sha384' | 'sha512')[] };
       const { data: s } = await srv.client.POST('/v1/sessions', { body });

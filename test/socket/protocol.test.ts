@@ -7,12 +7,21 @@ import { describe, expect, it } from 'vitest';
 import { capabilities, CTRL_CMD, CTRL_RC, infoString, processCtrl, takeCtrlRequest, type CtrlTarget } from '../../src/socket/ctrl-protocol.js';
 import { maxDataRead, takeDataCommand, unwrapSendCommand } from '../../src/socket/data-protocol.js';
 
-function target(family: '1.2' | '2.0' = '2.0'): CtrlTarget & { calls: string[] } {
+function target(family: '1.2' | '2.0' = '2.0'): CtrlTarget & { calls: string[]; running: boolean; locality: number } {
   const calls: string[] = [];
   return {
     family,
     running: true,
     locality: 0,
+    isRunning() {
+      return this.running;
+    },
+    setRunning(v: boolean) {
+      this.running = v;
+    },
+    setLocality(l: number) {
+      this.locality = l;
+    },
     bufferSize: 4096,
     calls,
     init: (f) => (calls.push(`init ${f}`), 0),

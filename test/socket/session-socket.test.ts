@@ -70,6 +70,16 @@ describe('/v1/sessions/{id}/socket', () => {
     expect(srv.violations).toEqual([]);
   });
 
+  it('two POSTs at once open one socket (one 201, one 200, same ports)', async () => {
+    const id = await newSession();
+    const [a, b] = await Promise.all([0, 1].map(() => srv.fetch(`/v1/sessions/${id}/socket`, { method: 'POST' })));
+    expect([a?.status, b?.status].sort()).toEqual([200, 201]);
+    const pa = ((await a?.json()) as { dataPort: number }).dataPort;
+    const pb = ((await b?.json()) as { dataPort: number }).dataPort;
+    expect(pa).toBe(pb);
+    expect((await srv.fetch(`/v1/sessions/${id}/socket`, { method: 'DELETE' })).status).toBe(204);
+  });
+
   it('deleting the session closes its socket and disconnects its clients', async () => {
     const id = await newSession();
     const v = (await (await srv.fetch(`/v1/sessions/${id}/socket`, { method: 'POST' })).json()) as { dataPort: number; ctrlPort: number };
