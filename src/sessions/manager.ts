@@ -69,10 +69,6 @@ export class SessionManager {
     s.close();
   }
 
-  /** Close every session's hooks (service shutdown); the sessions stay in the store. */
-  closeAll(): void {
-    for (const s of this.store.list()) s.close();
-  }
 
   list(): Session[] {
     this.sweep();

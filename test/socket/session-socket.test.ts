@@ -175,6 +175,37 @@ describe('socket and HTTP share the session', () => {
     expect(srv.violations).toEqual([]);
   });
 
+  it('a client silent inside its SHA-1 thread holds the session for SOCKET_SEQUENCE_HOLD_MS at most; HTTP then runs and ends the thread', async () => {
+    const id = await newSession();
+    const v = (await (await srv.fetch(`/v1/sessions/${id}/socket`, { method: 'POST' })).json()) as { dataPort: number };
+    const c = await RawClient.connect(v.dataPort);
+    expect((await c.command(tpm12(0xa0))).readUInt32BE(6)).toBe(0);
+    // Held: this read waits for the hold to run out (2 s by default), then runs.
+    expect((await srv.fetch(`/v1/sessions/${id}/pcrs`)).status).toBe(200);
+    const m = await srv.fetch(`/v1/sessions/${id}/measurements?pcr=17&locality=2`, { method: 'POST', body: blob(100, 3), headers: { 'content-type': 'application/octet-stream' } });
+    expect(m.status).toBe(201);
+    // The TPM_Extend in between ended the thread, as on a real TPM: TPM_SHA_THREAD (0x1A).
+    expect((await c.command(tpm12(0xa1, Buffer.concat([be32(64), blob(64, 4)])))).readUInt32BE(6)).toBe(0x1a);
+    c.close();
+  });
+
+  it('a control client that leaves in the middle of a dynamic launch gives the session back at once', async () => {
+    const held = await startServer({ socketPortRange: [base + 60, base + 99], socketHoldMs: 600_000 });
+    try {
+      const { data } = await held.client.POST('/v1/sessions', { body: { family: '1.2' } });
+      const id = data!.id;
+      const v = (await (await held.fetch(`/v1/sessions/${id}/socket`, { method: 'POST' })).json()) as { ctrlPort: number };
+      const c = await RawClient.connect(v.ctrlPort);
+      c.write(ctrlReq(6));
+      expect((await c.bytes(4))?.readUInt32BE(0)).toBe(0);
+      c.close();
+      // With a 10-minute hold this would time the test out if leaving did not release the turn.
+      expect((await held.fetch(`/v1/sessions/${id}/pcrs`)).status).toBe(200);
+    } finally {
+      await held.close();
+    }
+  });
+
   it('a TPM 2.0 dynamic launch over the control channel logs the HASH_START event; HTTP /commands extends count', async () => {
     const id = await newSession({ family: '2.0' });
     const v = (await (await srv.fetch(`/v1/sessions/${id}/socket`, { method: 'POST' })).json()) as { ctrlPort: number };
