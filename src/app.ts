@@ -22,6 +22,8 @@ import { registerTisRoutes } from './http/routes/tis.js';
 import { registerEventLogsRoutes } from './http/routes/event-logs.js';
 import { registerMetaRoutes } from './http/routes/meta.js';
 import { registerLaunchRoutes } from './http/routes/launches.js';
+import { registerSocketRoutes } from './http/routes/socket.js';
+import { SocketRegistry } from './socket/registry.js';
 
 export interface AppOptions {
   logger?: FastifyServerOptions['logger'];
@@ -87,7 +89,14 @@ export async function buildApp(config: Config, opts: AppOptions = {}): Promise<A
     maxSessions: config.maxSessions,
     ...(opts.now ? { now: opts.now } : {}),
   });
-  const ctx: HttpContext = { config, sessions, contract, registered: new Set() };
+  const sockets = new SocketRegistry({
+    host: config.socketHost,
+    portRange: config.socketPortRange,
+    idleMs: config.socketIdleMs,
+    holdMs: config.socketHoldMs,
+    ...(opts.now ? { now: opts.now } : {}),
+  });
+  const ctx: HttpContext = { config, sessions, contract, sockets, registered: new Set() };
 
   app.setErrorHandler((err, request, reply) => {
     const { doc, headers } = errorToProblem(err, request);
@@ -114,8 +123,12 @@ export async function buildApp(config: Config, opts: AppOptions = {}): Promise<A
   registerTisRoutes(app, ctx);
   registerEventLogsRoutes(app, ctx);
   registerLaunchRoutes(app, ctx);
+  registerSocketRoutes(app, ctx);
 
   app.addHook('onReady', async () => sessions.startSweeper());
-  app.addHook('onClose', async () => sessions.stopSweeper());
+  app.addHook('onClose', async () => {
+    sessions.stopSweeper();
+    await sockets.closeAll();
+  });
   return { app, ctx };
 }

@@ -47,6 +47,44 @@ export interface Config {
   idleTimeoutMs: number;
   /** Longest a whole request may take to arrive (0 = no limit besides the idle timeout). */
   requestTimeoutMs: number;
+  /** Address the per-session swtpm socket listeners bind to; loopback only (SOCKET_HOST). */
+  socketHost: string;
+  /** Inclusive port range of the socket listeners (SOCKET_PORT_RANGE, "lo-hi"). */
+  socketPortRange: [number, number];
+  /** A socket client silent this long is disconnected (SOCKET_IDLE_SECONDS). */
+  socketIdleMs: number;
+  /** Longest a socket client keeps the session's turn inside a SHA-1 thread or dynamic launch (SOCKET_SEQUENCE_HOLD_MS). */
+  socketHoldMs: number;
+}
+
+/** 127.0.0.0/8, ::1 or localhost. */
+export function isLoopbackHost(host: string): boolean {
+  const h = host.replace(/^\[|\]$/g, '').toLowerCase();
+  if (h === 'localhost' || h === '::1' || h === '0:0:0:0:0:0:0:1') return true;
+  const m = /^127\.(\d{1,3})\.(\d{1,3})\.(\d{1,3})$/.exec(h);
+  return m !== null && m.slice(1).every((x) => Number(x) <= 255);
+}
+
+function socketHostEnv(env: NodeJS.ProcessEnv): string {
+  const host = env.SOCKET_HOST === undefined || env.SOCKET_HOST === '' ? '127.0.0.1' : env.SOCKET_HOST;
+  if (!isLoopbackHost(host)) {
+    // The swtpm socket protocol has no authentication: anyone who reaches the port drives the TPM.
+    // A non-loopback address needs API keys, which the service does not have yet.
+    throw new Error(`SOCKET_HOST must be a loopback address (127.0.0.0/8, ::1, localhost): the TPM sockets have no authentication and the service has no API keys; got ${JSON.stringify(host)}`);
+  }
+  return host;
+}
+
+function portRangeEnv(env: NodeJS.ProcessEnv, name: string, def: [number, number]): [number, number] {
+  const raw = env[name];
+  if (raw === undefined || raw === '') return def;
+  const m = /^(\d{1,5})-(\d{1,5})$/.exec(raw.trim());
+  const lo = m ? Number(m[1]) : NaN;
+  const hi = m ? Number(m[2]) : NaN;
+  if (!m || lo < 1024 || hi > 65535 || hi <= lo) {
+    throw new Error(`${name} must be "lo-hi" with 1024 <= lo < hi <= 65535 (two adjacent ports per socket), got ${JSON.stringify(raw)}`);
+  }
+  return [lo, hi];
 }
 
 function intEnv(env: NodeJS.ProcessEnv, name: string, def: number, min: number, max: number): number {
@@ -81,5 +119,9 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     turnTimeoutMs: intEnv(env, 'SESSION_TURN_TIMEOUT_SECONDS', 30, 1, 3600) * 1000,
     idleTimeoutMs: intEnv(env, 'IDLE_TIMEOUT_SECONDS', 60, 1, 3600) * 1000,
     requestTimeoutMs: intEnv(env, 'REQUEST_TIMEOUT_SECONDS', 3600, 0, 7 * 24 * 3600) * 1000,
+    socketHost: socketHostEnv(env),
+    socketPortRange: portRangeEnv(env, 'SOCKET_PORT_RANGE', [20000, 29999]),
+    socketIdleMs: intEnv(env, 'SOCKET_IDLE_SECONDS', 300, 1, 7 * 24 * 3600) * 1000,
+    socketHoldMs: intEnv(env, 'SOCKET_SEQUENCE_HOLD_MS', 2000, 1, 60_000),
   };
 }

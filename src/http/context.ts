@@ -8,12 +8,15 @@ import type { Config } from '../config.js';
 import type { SessionManager } from '../sessions/manager.js';
 import type { JsonSchema, OpenApiContract } from './openapi.js';
 import { strictQuery } from './query.js';
+import type { SocketRegistry } from '../socket/registry.js';
 import { DomainError } from '../errors.js';
 
 export interface HttpContext {
   config: Config;
   sessions: SessionManager;
   contract: OpenApiContract;
+  /** Per-session swtpm socket listeners. */
+  sockets: SocketRegistry;
   /** operationIds registered so far (a test compares them with the contract). */
   registered: Set<string>;
 }

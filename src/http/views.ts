@@ -19,6 +19,7 @@ export function sessionView(s: Session, sessions: SessionManager): Record<string
     lastUsedAt: new Date(s.lastUsedAt).toISOString(),
     expiresAt: new Date(sessions.expiresAt(s)).toISOString(),
     measurements: s.measurements,
+    extendsOutsideLog: s.extendsOutsideLog,
     ...(s.options.compat === 'strict' ? { logFull: s.logFull } : {}),
   };
 }

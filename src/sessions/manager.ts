@@ -47,7 +47,7 @@ export class SessionManager {
   get(id: string): Session {
     const s = this.store.get(id);
     if (!s || this.expired(s)) {
-      if (s) this.store.delete(id);
+      if (s) this.remove(s);
       throw new DomainError('session-not-found', `session ${JSON.stringify(id)} does not exist or has expired`);
     }
     s.touch(this.now());
@@ -55,10 +55,19 @@ export class SessionManager {
   }
 
   delete(id: string): void {
-    if (!this.store.delete(id)) {
+    const s = this.store.get(id);
+    if (!s || !this.store.delete(id)) {
       throw new DomainError('session-not-found', `session ${JSON.stringify(id)} does not exist or has expired`);
     }
+    s.close();
   }
+
+  /** Drop a session from the store and run its close hooks (socket listeners, …). */
+  private remove(s: Session): void {
+    this.store.delete(s.id);
+    s.close();
+  }
+
 
   list(): Session[] {
     this.sweep();
@@ -84,7 +93,7 @@ export class SessionManager {
     let n = 0;
     for (const s of this.store.list()) {
       if (this.expired(s)) {
-        this.store.delete(s.id);
+        this.remove(s);
         n++;
       }
     }

@@ -42,12 +42,25 @@ export class TransactionTimeout extends Error {
   }
 }
 
+/** The session's turn, held across transactions (Session.lease). */
+export interface SessionLease {
+  released: boolean;
+  transact<T>(fn: () => Promise<T> | T): Promise<T>;
+  release(): void;
+}
+
 export interface SessionCheckpoint {
   engine: unknown;
   tis: unknown;
   log: TxtContainerSnapshot | Tcg2LogSnapshot;
   logFull: boolean;
   measurements: number;
+  /**
+   * Successful PCR extends that came in as raw TPM commands (socket data channel or HTTP
+   * /commands) and so are in no log: TPM_Extend, TPM_SHA1CompleteExtend, TPM2_PCR_Extend,
+   * TPM2_PCR_Event, TPM2_EventSequenceComplete (a real TPM does not log either).
+   */
+  extendsOutsideLog: number;
 }
 
 /** A whole session as plain JSON-able data (what a durable store keeps). */
@@ -72,7 +85,10 @@ export class Session {
   /** strict mode: set once an event did not fit; nothing is logged after it. */
   logFull = false;
   measurements = 0;
+  extendsOutsideLog = 0;
   lastUsedAt: number;
+  private readonly closeHooks = new Set<() => void>();
+  private closed = false;
 
   constructor(
     readonly id: string,
@@ -105,6 +121,7 @@ export class Session {
       log: this.log.toJSON(),
       logFull: this.logFull,
       measurements: this.measurements,
+      extendsOutsideLog: this.extendsOutsideLog,
     };
   }
 
@@ -129,20 +146,49 @@ export class Session {
    * longer than that. This is the unit a durable store commits.
    */
   transact<T>(fn: (signal: AbortSignal) => Promise<T> | T, opts: TransactOptions = {}): Promise<T> {
-    return this.queue.run(async () => {
-      const undo = this.mark();
-      const ac = new AbortController();
-      const timer = opts.timeoutMs === undefined ? undefined : setTimeout(() => ac.abort(new TransactionTimeout(opts.timeoutMs ?? 0)), opts.timeoutMs);
-      try {
-        const result = await fn(ac.signal);
-        this.log.release();
-        return result;
-      } catch (e) {
-        undo();
-        throw e;
-      } finally {
-        if (timer) clearTimeout(timer);
-      }
+    return this.queue.run(() => this.checked(fn, opts));
+  }
+
+  /** Checkpoint, run, roll back on failure: the body of a transaction, for a caller that holds the turn. */
+  private async checked<T>(fn: (signal: AbortSignal) => Promise<T> | T, opts: TransactOptions = {}): Promise<T> {
+    const undo = this.mark();
+    const ac = new AbortController();
+    const timer = opts.timeoutMs === undefined ? undefined : setTimeout(() => ac.abort(new TransactionTimeout(opts.timeoutMs ?? 0)), opts.timeoutMs);
+    try {
+      const result = await fn(ac.signal);
+      this.log.release();
+      return result;
+    } catch (e) {
+      undo();
+      throw e;
+    } finally {
+      if (timer) clearTimeout(timer);
+    }
+  }
+
+  /**
+   * Take the session's turn and keep it across several transactions until `release()`: for a
+   * socket client's command sequence that nothing may interleave with (a TPM 1.2 SHA-1 thread dies
+   * on any other command; the dynamic launch is one sequence of cycles). The holder must release
+   * it after a bounded time.
+   */
+  lease(): Promise<SessionLease> {
+    return new Promise((resolveLease) => {
+      void this.queue.run(
+        () =>
+          new Promise<void>((release) => {
+            const lease: SessionLease = {
+              released: false,
+              transact: (fn) => this.checked(fn),
+              release: () => {
+                if (lease.released) return;
+                lease.released = true;
+                release();
+              },
+            };
+            resolveLease(lease);
+          }),
+      );
     });
   }
 
@@ -154,7 +200,7 @@ export class Session {
   private mark(): () => void {
     const engine = this.engine.snapshot();
     const tis = this.tis.snapshot();
-    const { logFull, measurements, log } = this;
+    const { logFull, measurements, extendsOutsideLog, log } = this;
     const undoLog = log instanceof TxtContainerLog ? ((m) => () => log.rollbackTo(m))(log.mark()) : ((m) => () => log.rollbackTo(m))(log.mark());
     return () => {
       this.engine = restoreEngine(this.options.family, engine);
@@ -164,6 +210,7 @@ export class Session {
       undoLog();
       this.logFull = logFull;
       this.measurements = measurements;
+      this.extendsOutsideLog = extendsOutsideLog;
     };
   }
 
@@ -180,5 +227,39 @@ export class Session {
     this.log = cp.log.kind === 'txt-container' ? TxtContainerLog.fromJSON(cp.log) : Tcg2Log.fromJSON(cp.log);
     this.logFull = cp.logFull;
     this.measurements = cp.measurements;
+    this.extendsOutsideLog = cp.extendsOutsideLog ?? 0;
+  }
+
+  /**
+   * Replace the TPM with one rebuilt from `engineSnapshot` (swtpm CMD_INIT resuming stored volatile
+   * state); the TIS registers keep their state and now front the new engine.
+   */
+  replaceEngine(engineSnapshot: unknown): void {
+    const tis = this.tis.snapshot();
+    this.engine = restoreEngine(this.options.family, engineSnapshot);
+    this.tis = this.newTis();
+    this.tis.restore(tis);
+  }
+
+  /** Run `fn` when the session is deleted or expires (e.g. close its socket listeners). Returns an unregister function. */
+  onClose(fn: () => void): () => void {
+    if (this.closed) {
+      fn();
+      return () => undefined;
+    }
+    this.closeHooks.add(fn);
+    return () => this.closeHooks.delete(fn);
+  }
+
+  /** The session is gone: run the close hooks once. */
+  close(): void {
+    if (this.closed) return;
+    this.closed = true;
+    for (const fn of [...this.closeHooks]) fn();
+    this.closeHooks.clear();
+  }
+
+  get isClosed(): boolean {
+    return this.closed;
   }
 }

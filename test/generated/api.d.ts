@@ -267,6 +267,35 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/v1/sessions/{id}/socket": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: components["parameters"]["SessionId"];
+            };
+            cookie?: never;
+        };
+        /** The session's open socket */
+        get: operations["getSocket"];
+        put?: never;
+        /**
+         * Attach real TPM clients to the session over swtpm's socket protocol
+         * @description Opens a loopback TCP listener pair speaking swtpm's socket protocol for this session's TPM:
+         *     the data channel (raw TPM commands, one at a time) on `dataPort` and the control channel
+         *     (swtpm `CMD_*` requests as `swtpm_ioctl --tcp` and tpm2-tss's swtpm TCTI send them) on
+         *     `ctrlPort` = `dataPort` + 1. Socket requests share the session's queue with HTTP requests.
+         *     Answers 201 when it opened the listeners, 200 with the existing ones when they are open.
+         *     Deleting or expiring the session closes them; so does `CMD_SHUTDOWN`.
+         */
+        post: operations["openSocket"];
+        /** Close the session's socket (listeners and clients); the session stays */
+        delete: operations["closeSocket"];
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/v1/event-logs/replay": {
         parameters: {
             query?: never;
@@ -388,7 +417,7 @@ export interface components {
     schemas: {
         Problem: {
             /** @enum {string} */
-            type: "urn:tpm-measure:problem:invalid-request" | "urn:tpm-measure:problem:invalid-option" | "urn:tpm-measure:problem:malformed-upload" | "urn:tpm-measure:problem:upload-aborted" | "urn:tpm-measure:problem:session-not-found" | "urn:tpm-measure:problem:not-found" | "urn:tpm-measure:problem:method-not-allowed" | "urn:tpm-measure:problem:not-acceptable" | "urn:tpm-measure:problem:request-timeout" | "urn:tpm-measure:problem:locality-busy" | "urn:tpm-measure:problem:session-changed" | "urn:tpm-measure:problem:payload-too-large" | "urn:tpm-measure:problem:uri-too-long" | "urn:tpm-measure:problem:unsupported-media-type" | "urn:tpm-measure:problem:tpm-refused" | "urn:tpm-measure:problem:event-log-invalid" | "urn:tpm-measure:problem:launch-rule" | "urn:tpm-measure:problem:too-many-sessions" | "urn:tpm-measure:problem:header-too-large" | "urn:tpm-measure:problem:internal";
+            type: "urn:tpm-measure:problem:invalid-request" | "urn:tpm-measure:problem:invalid-option" | "urn:tpm-measure:problem:malformed-upload" | "urn:tpm-measure:problem:upload-aborted" | "urn:tpm-measure:problem:session-not-found" | "urn:tpm-measure:problem:not-found" | "urn:tpm-measure:problem:method-not-allowed" | "urn:tpm-measure:problem:not-acceptable" | "urn:tpm-measure:problem:request-timeout" | "urn:tpm-measure:problem:locality-busy" | "urn:tpm-measure:problem:session-changed" | "urn:tpm-measure:problem:payload-too-large" | "urn:tpm-measure:problem:uri-too-long" | "urn:tpm-measure:problem:unsupported-media-type" | "urn:tpm-measure:problem:tpm-refused" | "urn:tpm-measure:problem:event-log-invalid" | "urn:tpm-measure:problem:launch-rule" | "urn:tpm-measure:problem:too-many-sessions" | "urn:tpm-measure:problem:header-too-large" | "urn:tpm-measure:problem:internal" | "urn:tpm-measure:problem:socket-ports-exhausted";
             title: string;
             status: number;
             detail?: string;
@@ -477,8 +506,32 @@ export interface components {
             /** Format: date-time */
             expiresAt: string;
             measurements: number;
+            /**
+             * @description PCR extends that succeeded as raw TPM commands (the socket's data channel and
+             *     POST /commands: TPM_Extend, TPM_SHA1CompleteExtend, TPM2_PCR_Extend, TPM2_PCR_Event,
+             *     TPM2_EventSequenceComplete) and are therefore in no log, as with a real TPM.
+             */
+            extendsOutsideLog: number;
             /** @description strict mode stopped logging after an event did not fit. */
             logFull?: boolean;
+        };
+        SessionSocket: {
+            /** @description The loopback address the listeners are bound to (SOCKET_HOST). */
+            host: string;
+            /** @description Data channel (raw TPM commands). */
+            dataPort: number;
+            /** @description Control channel (swtpm CMD_*); always dataPort + 1. */
+            ctrlPort: number;
+            /** @description The tpm2-tss TCTI string, e.g. for TPM2TOOLS_TCTI. */
+            tcti: string;
+            /** @description false after CMD_STOP until the next CMD_INIT. */
+            running: boolean;
+            /** @description Locality of data-channel commands (CMD_SET_LOCALITY). */
+            locality: number;
+            /** @description A client is connected to the data channel. */
+            dataClient: boolean;
+            /** @description A client is connected to the control channel. */
+            ctrlClient: boolean;
         };
         PcrBanks: {
             banks: {
@@ -1265,6 +1318,84 @@ export interface operations {
                 content: {
                     "application/json": components["schemas"]["TisState"];
                 };
+            };
+            404: components["responses"]["Problem"];
+        };
+    };
+    getSocket: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: components["parameters"]["SessionId"];
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The socket. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["SessionSocket"];
+                };
+            };
+            404: components["responses"]["Problem"];
+        };
+    };
+    openSocket: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: components["parameters"]["SessionId"];
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The socket was already open. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["SessionSocket"];
+                };
+            };
+            /** @description Opened. */
+            201: {
+                headers: {
+                    Location?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["SessionSocket"];
+                };
+            };
+            404: components["responses"]["Problem"];
+            503: components["responses"]["Problem"];
+        };
+    };
+    closeSocket: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: components["parameters"]["SessionId"];
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Closed. */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
             };
             404: components["responses"]["Problem"];
         };

@@ -7,6 +7,7 @@ import { route, type HttpContext } from '../context.js';
 import { readBody } from '../body.js';
 import { pcrBanksView } from '../views.js';
 import { dynamicLaunch } from '../../measure/launch.js';
+import { isSuccessfulExtend } from '../../tpm/extends.js';
 
 export function registerTpmRoutes(app: FastifyInstance, ctx: HttpContext): void {
   route(app, ctx, 'sendCommand', async (request, reply) => {
@@ -14,7 +15,11 @@ export function registerTpmRoutes(app: FastifyInstance, ctx: HttpContext): void 
     const { locality = 0 } = request.query as { locality?: Locality };
     const session = ctx.sessions.get(id);
     const cmd = await readBody(request, ctx.config.maxCommandBytes, 'the TPM command');
-    const rsp = await session.transact(() => session.engine.execute(cmd, locality));
+    const rsp = await session.transact(() => {
+      const out = session.engine.execute(cmd, locality);
+      if (isSuccessfulExtend(session.family, cmd, out)) session.extendsOutsideLog++;
+      return out;
+    });
     const rc = rsp.length >= 10 ? u32be(rsp, 6) : 0;
     return reply
       .type('application/octet-stream')
