@@ -28,7 +28,8 @@ export class SessionManager {
     this.now = opts.now ?? Date.now;
   }
 
-  create(options: SessionOptions): Session {
+  /** A new session owned by `owner` (an API key's id; null when the service runs without keys). */
+  create(options: SessionOptions, owner: string | null = null): Session {
     this.sweep();
     if (this.store.size >= this.opts.maxSessions) {
       throw new DomainError(
@@ -38,25 +39,28 @@ export class SessionManager {
         this.nextExpiryMs() / 1000,
       );
     }
-    const session = new Session(newSessionId(), options, this.now());
+    const session = new Session(newSessionId(), options, this.now(), owner);
     this.store.put(session);
     return session;
   }
 
-  /** Look a session up and mark it used; unknown or expired → 404. */
-  get(id: string): Session {
+  /**
+   * Look a session up and mark it used; unknown, expired or owned by another key → 404 (a foreign
+   * session is indistinguishable from one that does not exist). `owner` undefined = any owner.
+   */
+  get(id: string, owner?: string | null): Session {
     const s = this.store.get(id);
-    if (!s || this.expired(s)) {
-      if (s) this.remove(s);
+    if (!s || this.expired(s) || (owner !== undefined && s.owner !== owner)) {
+      if (s && this.expired(s)) this.remove(s);
       throw new DomainError('session-not-found', `session ${JSON.stringify(id)} does not exist or has expired`);
     }
     s.touch(this.now());
     return s;
   }
 
-  delete(id: string): void {
+  delete(id: string, owner?: string | null): void {
     const s = this.store.get(id);
-    if (!s || !this.store.delete(id)) {
+    if (!s || (owner !== undefined && s.owner !== owner) || !this.store.delete(id)) {
       throw new DomainError('session-not-found', `session ${JSON.stringify(id)} does not exist or has expired`);
     }
     s.close();
@@ -69,9 +73,11 @@ export class SessionManager {
   }
 
 
-  list(): Session[] {
+  /** Live sessions, only those of `owner` when given. */
+  list(owner?: string | null): Session[] {
     this.sweep();
-    return this.store.list();
+    const all = this.store.list();
+    return owner === undefined ? all : all.filter((s) => s.owner === owner);
   }
 
   expiresAt(s: Session): number {

@@ -70,6 +70,8 @@ export interface SessionSnapshot extends SessionCheckpoint {
   options: SessionOptions;
   createdAt: number;
   lastUsedAt: number;
+  /** Who owns the session (an API key's id), or null when the service runs without keys. */
+  owner?: string | null;
 }
 
 function newLog(opts: SessionOptions): SessionLog {
@@ -94,6 +96,8 @@ export class Session {
     readonly id: string,
     readonly options: SessionOptions,
     readonly createdAt: number,
+    /** Who owns the session (an API key's id); null when the service runs without keys. */
+    readonly owner: string | null = null,
   ) {
     this.lastUsedAt = createdAt;
     this.engine = createEngine(options.family, { startup: options.startup, banks: options.banks });
@@ -126,13 +130,13 @@ export class Session {
   }
 
   snapshot(): SessionSnapshot {
-    return { version: 1, id: this.id, options: { ...this.options, banks: [...this.options.banks] }, createdAt: this.createdAt, lastUsedAt: this.lastUsedAt, ...this.checkpoint() };
+    return { version: 1, id: this.id, options: { ...this.options, banks: [...this.options.banks] }, createdAt: this.createdAt, lastUsedAt: this.lastUsedAt, owner: this.owner, ...this.checkpoint() };
   }
 
   /** Rebuild a session from `snapshot()` data (e.g. loaded from a durable store). */
   static restore(s: SessionSnapshot): Session {
     if (s.version !== 1) throw new TypeError(`unsupported session snapshot version ${String(s.version)}`);
-    const session = new Session(s.id, s.options, s.createdAt);
+    const session = new Session(s.id, s.options, s.createdAt, s.owner ?? null);
     session.rollback(s);
     session.lastUsedAt = s.lastUsedAt;
     return session;
