@@ -12,6 +12,7 @@ import { SessionManager } from './sessions/manager.js';
 import { InMemorySessionStore, type SessionStore } from './sessions/store.js';
 import { errorToProblem, problem, sendProblem } from './http/problem.js';
 import { parseJsonBody } from './http/json.js';
+import { closeEventLogWorker } from './http/eventlog-offload.js';
 import { clientErrorHandler, frameworkErrorHandler, installTimeouts, methodsFor } from './http/edge.js';
 import type { HttpContext } from './http/context.js';
 import { registerSessionRoutes } from './http/routes/sessions.js';
@@ -129,6 +130,7 @@ export async function buildApp(config: Config, opts: AppOptions = {}): Promise<A
   app.addHook('onClose', async () => {
     sessions.stopSweeper();
     await sockets.closeAll();
+    await closeEventLogWorker();
   });
   return { app, ctx };
 }

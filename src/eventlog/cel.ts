@@ -19,12 +19,19 @@ export interface CelJsonRecord {
   content: { event_type: number; event_data: string };
 }
 
-export function toCelJson(log: ParsedLog): CelJsonRecord[] {
+/** CEL-JSON records `offset` … `offset + limit − 1` (record numbers; all of them by default). */
+export function toCelJson(log: ParsedLog, page: { offset?: number; limit?: number } = {}): CelJsonRecord[] {
   const out: CelJsonRecord[] = [];
+  const first = page.offset ?? 0;
+  const end = page.limit === undefined ? Infinity : first + page.limit;
+  let recnum = 0;
   for (const e of log.events) {
     if (e.type === EV.NO_ACTION && (isSpecId03(e.data) || isSpecId00(e.data))) continue;
+    const n = recnum++;
+    if (n < first) continue;
+    if (n >= end) break;
     out.push({
-      recnum: out.length,
+      recnum: n,
       pcr: e.pcr,
       digests: e.digests.map((d) => ({
         hashAlg: d.bank === 'sm3_256' ? 'sm3_256' : (d.bank ?? `0x${d.algorithmId.toString(16).padStart(4, '0')}`),

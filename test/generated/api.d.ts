@@ -1406,9 +1406,9 @@ export interface operations {
                 format?: "auto" | "tcg2-agile" | "tpm12-sha1" | "txt-container";
                 /** @description Include the decoded events. */
                 events?: boolean;
-                /** @description First event returned when `events=true` (paging). */
+                /** @description First record returned when `events=true` or `output=cel-json` (paging applies to both). */
                 offset?: number;
-                /** @description Most events returned when `events=true`. */
+                /** @description Most records returned when `events=true` or `output=cel-json`. */
                 limit?: number;
                 /** @description `json` (default) or `cel-json` (TCG Canonical Event Log JSON records). */
                 output?: "json" | "cel-json";

@@ -2,50 +2,14 @@
  * Stateless event-log services: replay a binary log to PCR values, verify it against expected
  * values and explain mismatches. A thin adapter over src/eventlog.
  */
-import type { FastifyInstance, FastifyRequest } from 'fastify';
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { Multipart } from '@fastify/multipart';
-import { decodeBase64Strict, toHex } from '../../bytes/index.js';
+import { decodeBase64Strict } from '../../bytes/index.js';
 import { DomainError } from '../../errors.js';
-import {
-  EventLogParseError,
-  checkExpectedPcrs,
-  decodeEventData,
-  parseEventLog,
-  replayEventLog,
-  toCelJson,
-  verifyEventLog,
-  type ExpectedPcrs,
-  type LogEvent,
-  type LogFormat,
-  type ParsedLog,
-} from '../../eventlog/index.js';
 import { jsonLimit, mediaType, route, type HttpContext } from '../context.js';
 import { limitedChunks, multipartError, readBody, safeParts } from '../body.js';
-import { digestsView, eventView } from '../views.js';
-
-type FormatOption = LogFormat | 'auto';
-
-function parse(bytes: Uint8Array, format: FormatOption, ctx: HttpContext): ParsedLog {
-  try {
-    const { maxEventLogBytes, maxEventLogEvents, maxEventDataBytes } = ctx.config;
-    return parseEventLog(bytes, { format, limits: { maxLogBytes: maxEventLogBytes, maxEvents: maxEventLogEvents, maxEventDataSize: maxEventDataBytes } });
-  } catch (e) {
-    if (e instanceof EventLogParseError) {
-      throw new DomainError('event-log-invalid', e.message, { offset: e.offset, recordIndex: e.recordIndex });
-    }
-    throw e;
-  }
-}
-
-export function logEventView(e: LogEvent): Record<string, unknown> {
-  return { ...eventView(e, digestsView(e.digests)), details: decodeEventData(e.pcr, e.type, e.data) };
-}
-
-export function banksHex(pcrs: Partial<Record<string, Uint8Array[]>>): Record<string, string[]> {
-  const out: Record<string, string[]> = {};
-  for (const [bank, values] of Object.entries(pcrs)) if (values) out[bank] = values.map(toHex);
-  return out;
-}
+import { expectedPcrs, type FormatOption, type ParseLimitsConfig } from '../eventlog-jobs.js';
+import { eventLogResponse } from '../eventlog-offload.js';
 
 async function verifyInput(request: FastifyRequest, ctx: HttpContext): Promise<{ log: Uint8Array; pcrs: unknown; format?: FormatOption }> {
   if (mediaType(request) === 'application/json') {
@@ -90,53 +54,30 @@ async function verifyInput(request: FastifyRequest, ctx: HttpContext): Promise<{
 const VERIFY_JSON_OVERHEAD = 64 * 1024;
 
 export function registerEventLogsRoutes(app: FastifyInstance, ctx: HttpContext): void {
-  route(app, ctx, 'replayEventLog', async (request) => {
+  const limits = (): ParseLimitsConfig => ({ maxEventLogBytes: ctx.config.maxEventLogBytes, maxEventLogEvents: ctx.config.maxEventLogEvents, maxEventDataBytes: ctx.config.maxEventDataBytes });
+  const send = (reply: FastifyReply, body: Record<string, unknown> | string): FastifyReply => (typeof body === 'string' ? reply.type('application/json; charset=utf-8').send(body) : reply.send(body));
+
+  route(app, ctx, 'replayEventLog', async (request, reply) => {
     const q = request.query as { format?: FormatOption; events?: boolean; offset?: number; limit?: number; output?: 'json' | 'cel-json' };
     const bytes = await readBody(request, ctx.config.maxEventLogBytes, 'the event log');
-    const log = parse(bytes, q.format ?? 'auto', ctx);
-    const r = replayEventLog(log);
-    const offset = q.offset ?? 0;
-    const limit = q.limit ?? 1000;
-    return {
-      format: log.format,
-      banks: banksHex(r.pcrs),
-      untouched: r.untouched,
-      eventCount: log.events.length,
-      ...(r.startupLocality !== null ? { startupLocality: r.startupLocality } : {}),
-      dynamicLaunch: r.dynamicLaunch,
-      ...(r.launchRecord !== null ? { dynamicLaunchRecord: r.launchRecord } : {}),
-      warnings: [...log.warnings, ...r.warnings],
-      ...(q.events ? { offset, limit, events: log.events.slice(offset, offset + limit).map(logEventView) } : {}),
-      ...(q.output === 'cel-json' ? { cel: toCelJson(log) } : {}),
-    };
+    const body = await eventLogResponse({
+      kind: 'replay',
+      bytes,
+      format: q.format ?? 'auto',
+      events: q.events ?? false,
+      offset: q.offset ?? 0,
+      limit: q.limit ?? 1000,
+      output: q.output ?? 'json',
+      limits: limits(),
+    });
+    return send(reply, body);
   });
 
-  route(app, ctx, 'verifyEventLog', async (request) => {
+  route(app, ctx, 'verifyEventLog', async (request, reply) => {
     const q = request.query as { format?: FormatOption };
     const input = await verifyInput(request, ctx);
-    let expected: ExpectedPcrs;
-    try {
-      expected = checkExpectedPcrs(input.pcrs);
-    } catch (e) {
-      throw new DomainError('invalid-request', (e as Error).message);
-    }
-    const log = parse(input.log, input.format ?? q.format ?? 'auto', ctx);
-    const v = verifyEventLog(log, expected);
-    return {
-      format: log.format,
-      ok: v.ok,
-      results: v.checks.map((c) => ({
-        bank: c.bank,
-        pcr: c.pcr,
-        expected: c.expected,
-        actual: c.actual,
-        match: c.match,
-        untouched: c.untouched,
-        ...(c.events ? { events: c.events } : {}),
-        ...(c.likelyCause && c.likelyCause.length > 0 ? { likelyCause: c.likelyCause[0], likelyCauses: c.likelyCause } : {}),
-        ...(c.note ? { note: c.note } : {}),
-      })),
-      dataDigestFindings: v.dataDigestFindings,
-    };
+    expectedPcrs(input.pcrs);
+    const body = await eventLogResponse({ kind: 'verify', bytes: input.log, format: input.format ?? q.format ?? 'auto', pcrs: input.pcrs, limits: limits() });
+    return send(reply, body);
   }, { bodyLimit: jsonLimit(ctx, Math.ceil(ctx.config.maxEventLogBytes / 3) * 4 + VERIFY_JSON_OVERHEAD) });
 }
