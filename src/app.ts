@@ -9,6 +9,7 @@ import addFormatsModule from 'ajv-formats';
 import type { Config } from './config.js';
 import { loadContract } from './http/openapi.js';
 import { SessionManager } from './sessions/manager.js';
+import { setMemoryBudget } from './sessions/memory.js';
 import { InMemorySessionStore, type SessionStore } from './sessions/store.js';
 import { errorToProblem, problem, sendProblem } from './http/problem.js';
 import { parseJsonBody } from './http/json.js';
@@ -84,6 +85,7 @@ export async function buildApp(config: Config, opts: AppOptions = {}): Promise<A
   app.addContentTypeParser('application/octet-stream', (_req, payload, done) => done(null, payload));
   await app.register(multipart, { throwFileSizeLimit: true });
 
+  setMemoryBudget(config.memoryBudgetBytes);
   const contract = loadContract();
   const sessions = new SessionManager(opts.store ?? new InMemorySessionStore(), {
     ttlMs: config.sessionTtlMs,

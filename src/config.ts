@@ -2,6 +2,7 @@
  * Typed configuration from environment variables. Every setting has an embedded default so that
  * `npm start` works on a fresh machine with no external server. Documented in README.md.
  */
+import { totalmem } from 'node:os';
 
 export interface Config {
   host: string;
@@ -36,6 +37,8 @@ export interface Config {
   maxJsonBytes: number;
   /** Most members + array elements a JSON body may have (413 beyond, checked before parsing). */
   maxJsonMembers: number;
+  /** Resident-memory budget: new sessions and log growth are refused (503) beyond it; Infinity = none. */
+  memoryBudgetBytes: number;
   /** Largest event data given with one measurement (400 beyond). */
   maxMeasurementEventDataBytes: number;
   /**
@@ -97,6 +100,13 @@ function intEnv(env: NodeJS.ProcessEnv, name: string, def: number, min: number, 
   return n;
 }
 
+/** MEMORY_BUDGET_MB: default half the machine's memory, at most 4 GiB; 0 = no budget. */
+function memoryBudgetEnv(env: NodeJS.ProcessEnv): number {
+  const def = Math.min(4096, Math.floor(totalmem() / 2 / 2 ** 20));
+  const mb = intEnv(env, 'MEMORY_BUDGET_MB', def, 0, 1024 * 1024);
+  return mb === 0 ? Infinity : mb * 2 ** 20;
+}
+
 export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   return {
     host: env.HOST ?? '127.0.0.1',
@@ -115,6 +125,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     maxEventDataBytes: intEnv(env, 'MAX_EVENT_DATA_BYTES', 4 * 1024 * 1024, 0, 1024 ** 3),
     maxJsonBytes: intEnv(env, 'MAX_JSON_BYTES', 32 * 1024 * 1024, 1024, 1024 ** 3),
     maxJsonMembers: intEnv(env, 'MAX_JSON_MEMBERS', 50_000, 100, 10_000_000),
+    memoryBudgetBytes: memoryBudgetEnv(env),
     maxMeasurementEventDataBytes: intEnv(env, 'MAX_MEASUREMENT_EVENT_DATA_BYTES', 65536, 0, 16 * 1024 * 1024),
     turnTimeoutMs: intEnv(env, 'SESSION_TURN_TIMEOUT_SECONDS', 30, 1, 3600) * 1000,
     idleTimeoutMs: intEnv(env, 'IDLE_TIMEOUT_SECONDS', 60, 1, 3600) * 1000,

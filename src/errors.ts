@@ -27,6 +27,7 @@ export const PROBLEMS = {
   'too-many-sessions': { status: 429, title: 'Too many sessions' },
   'header-too-large': { status: 431, title: 'The request header fields are too large' },
   'internal': { status: 500, title: 'Internal error' },
+  'memory-exhausted': { status: 503, title: 'The service is at its memory budget' },
   'socket-ports-exhausted': { status: 503, title: 'No free ports for a TPM socket' },
 } as const;
 

@@ -60,6 +60,8 @@ export interface Tcg2LogOptions {
   banks: readonly BankSpec[];
   /** SLRT log size: append refuses what would pass it. Default 32768. */
   size?: number;
+  /** Called with the bytes a new record takes, before it is stored (may throw to refuse). */
+  onGrow?: (bytes: number) => void;
   platformClass?: number;
   specErrata?: number;
   uintnSize?: number;
@@ -139,9 +141,11 @@ export class Tcg2Log {
   private used = 0;
   private readonly list: Tcg2WrittenEvent[] = [];
   private undo: Tcg2DigestUndo[] | undefined;
+  private readonly onGrow: ((bytes: number) => void) | undefined;
 
   constructor(opts: Tcg2LogOptions) {
     const size = opts.size ?? TCG2_DEFAULT_SIZE;
+    this.onGrow = opts.onGrow;
     if (!Number.isInteger(size) || size < 0 || size > MAX_WRITER_LOG_BYTES) {
       throw new RangeError(`log size must be 0..${MAX_WRITER_LOG_BYTES}, got ${size}`);
     }
@@ -207,6 +211,7 @@ export class Tcg2Log {
     checkU32('type', ev.type);
     const digests = this.orderDigests(ev.digests);
     if (!this.fits(ev.data.length)) return null;
+    this.onGrow?.(this.entrySize(ev.data.length));
     const rec = encodePcrEvent2(ev.pcr, ev.type, digests, ev.data);
     const offset = this.used;
     this.chunks.push(rec);

@@ -108,7 +108,11 @@ export class TxtContainerLog {
   private readonly list: TxtEvent[] = [];
   private undo: DigestUndo[] | undefined;
 
-  constructor(opts: { size?: number; containerSize?: number } = {}) {
+  /** Called with the bytes a growth of the buffer takes, before it takes them (may throw to refuse). */
+  private readonly onGrow: ((bytes: number) => void) | undefined;
+
+  constructor(opts: { size?: number; containerSize?: number; onGrow?: (bytes: number) => void } = {}) {
+    this.onGrow = opts.onGrow;
     const size = opts.size ?? TXT_CONTAINER.DEFAULT_SIZE;
     if (!Number.isInteger(size) || size < TXT_CONTAINER.HEADER_SIZE || size > MAX_WRITER_LOG_BYTES) {
       throw new RangeError(`container size must be ${TXT_CONTAINER.HEADER_SIZE}..${MAX_WRITER_LOG_BYTES}, got ${size}`);
@@ -166,7 +170,9 @@ export class TxtContainerLog {
     if (end <= this.buf.length) return;
     let cap = this.buf.length;
     while (cap < end) cap *= 2;
-    const grown = new Uint8Array(Math.min(this.size, cap));
+    cap = Math.min(this.size, cap);
+    this.onGrow?.(cap - this.buf.length);
+    const grown = new Uint8Array(cap);
     grown.set(this.buf.subarray(0, this.next));
     this.buf = grown;
   }

@@ -5,12 +5,16 @@ import { randomBytes } from 'node:crypto';
 import { DomainError } from '../errors.js';
 import { Session, type SessionOptions } from './session.js';
 import type { SessionStore } from './store.js';
+import { reserveMemory } from './memory.js';
 
 export interface SessionManagerOptions {
   ttlMs: number;
   maxSessions: number;
   now?: () => number;
 }
+
+/** What a fresh session costs before its log grows (TPM state, TIS, queue, first log pages). */
+const SESSION_BASE_BYTES = 64 * 1024;
 
 /** 128 random bits, base64url: URL-safe and unguessable. */
 export function newSessionId(): string {
@@ -39,6 +43,7 @@ export class SessionManager {
         this.nextExpiryMs() / 1000,
       );
     }
+    reserveMemory(SESSION_BASE_BYTES, 'a new session');
     const session = new Session(newSessionId(), options, this.now(), owner);
     this.store.put(session);
     return session;

@@ -10,6 +10,7 @@ import { TisDevice, type TisProfile } from '../tis/index.js';
 import { TxtContainerLog, type TxtContainerSnapshot } from '../eventlog/txt-container.js';
 import { Tcg2Log, type Tcg2LogSnapshot } from '../eventlog/tcg2.js';
 import { SerialQueue } from './queue.js';
+import { reserveMemory } from './memory.js';
 
 export type Compat = 'xen' | 'strict';
 
@@ -74,9 +75,11 @@ export interface SessionSnapshot extends SessionCheckpoint {
   owner?: string | null;
 }
 
+const logGrowth = (bytes: number): void => reserveMemory(bytes, 'the event log');
+
 function newLog(opts: SessionOptions): SessionLog {
-  if (opts.family === '1.2') return new TxtContainerLog({ size: opts.logSize });
-  return new Tcg2Log({ banks: opts.banks, size: opts.logSize });
+  if (opts.family === '1.2') return new TxtContainerLog({ size: opts.logSize, onGrow: logGrowth });
+  return new Tcg2Log({ banks: opts.banks, size: opts.logSize, onGrow: logGrowth });
 }
 
 export class Session {

@@ -417,7 +417,7 @@ export interface components {
     schemas: {
         Problem: {
             /** @enum {string} */
-            type: "urn:tpm-measure:problem:invalid-request" | "urn:tpm-measure:problem:invalid-option" | "urn:tpm-measure:problem:malformed-upload" | "urn:tpm-measure:problem:upload-aborted" | "urn:tpm-measure:problem:session-not-found" | "urn:tpm-measure:problem:not-found" | "urn:tpm-measure:problem:method-not-allowed" | "urn:tpm-measure:problem:not-acceptable" | "urn:tpm-measure:problem:request-timeout" | "urn:tpm-measure:problem:locality-busy" | "urn:tpm-measure:problem:session-changed" | "urn:tpm-measure:problem:payload-too-large" | "urn:tpm-measure:problem:uri-too-long" | "urn:tpm-measure:problem:unsupported-media-type" | "urn:tpm-measure:problem:tpm-refused" | "urn:tpm-measure:problem:event-log-invalid" | "urn:tpm-measure:problem:launch-rule" | "urn:tpm-measure:problem:too-many-sessions" | "urn:tpm-measure:problem:header-too-large" | "urn:tpm-measure:problem:internal" | "urn:tpm-measure:problem:socket-ports-exhausted";
+            type: "urn:tpm-measure:problem:invalid-request" | "urn:tpm-measure:problem:invalid-option" | "urn:tpm-measure:problem:malformed-upload" | "urn:tpm-measure:problem:upload-aborted" | "urn:tpm-measure:problem:session-not-found" | "urn:tpm-measure:problem:not-found" | "urn:tpm-measure:problem:method-not-allowed" | "urn:tpm-measure:problem:not-acceptable" | "urn:tpm-measure:problem:request-timeout" | "urn:tpm-measure:problem:locality-busy" | "urn:tpm-measure:problem:session-changed" | "urn:tpm-measure:problem:payload-too-large" | "urn:tpm-measure:problem:uri-too-long" | "urn:tpm-measure:problem:unsupported-media-type" | "urn:tpm-measure:problem:tpm-refused" | "urn:tpm-measure:problem:event-log-invalid" | "urn:tpm-measure:problem:launch-rule" | "urn:tpm-measure:problem:too-many-sessions" | "urn:tpm-measure:problem:header-too-large" | "urn:tpm-measure:problem:internal" | "urn:tpm-measure:problem:memory-exhausted" | "urn:tpm-measure:problem:socket-ports-exhausted";
             title: string;
             status: number;
             detail?: string;
@@ -998,6 +998,7 @@ export interface operations {
                 };
             };
             400: components["responses"]["Problem"];
+            413: components["responses"]["Problem"];
             415: components["responses"]["Problem"];
             /** @description The service holds its maximum number of sessions. */
             429: {
@@ -1009,6 +1010,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            503: components["responses"]["Problem"];
         };
     };
     getSession: {
@@ -1127,6 +1129,7 @@ export interface operations {
             };
             413: components["responses"]["Problem"];
             415: components["responses"]["Problem"];
+            503: components["responses"]["Problem"];
         };
     };
     getPcrs: {
@@ -1217,6 +1220,7 @@ export interface operations {
             413: components["responses"]["Problem"];
             415: components["responses"]["Problem"];
             422: components["responses"]["Problem"];
+            503: components["responses"]["Problem"];
         };
     };
     getEventLog: {
@@ -1296,6 +1300,7 @@ export interface operations {
             };
             400: components["responses"]["Problem"];
             404: components["responses"]["Problem"];
+            413: components["responses"]["Problem"];
             415: components["responses"]["Problem"];
         };
     };
@@ -1521,6 +1526,7 @@ export interface operations {
             413: components["responses"]["Problem"];
             415: components["responses"]["Problem"];
             422: components["responses"]["Problem"];
+            503: components["responses"]["Problem"];
         };
     };
     launchSession: {
@@ -1558,6 +1564,7 @@ export interface operations {
             413: components["responses"]["Problem"];
             415: components["responses"]["Problem"];
             422: components["responses"]["Problem"];
+            503: components["responses"]["Problem"];
         };
     };
 }

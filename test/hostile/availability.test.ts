@@ -2,7 +2,7 @@
  * Availability under hostile clients: a stalled upload never holds up the session's other requests
  * for longer than the turn timeout, and is aborted with nothing applied.
  */
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { startServer, type TestServer } from '../support/server.js';
 import { openRaw, within } from './support.js';
 
@@ -12,6 +12,7 @@ beforeAll(async () => {
   srv = await startServer({ turnTimeoutMs: TURN_MS, idleTimeoutMs: 20_000 });
 });
 afterAll(async () => srv.close());
+afterEach(() => expect(srv.violations.splice(0)).toEqual([]));
 
 async function session(family: '1.2' | '2.0'): Promise<string> {
   const res = await srv.fetch('/v1/sessions', { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ family }) });

@@ -2,7 +2,7 @@
  * Large event logs are parsed, replayed and serialized on a worker thread (the event loop stays
  * free), with the same answers as the inline path; every output form is paged.
  */
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { startServer, type TestServer } from '../support/server.js';
 import { Tcg2Log } from '../../src/eventlog/tcg2.js';
 import { OFFLOAD_BYTES, eventLogJobStats } from '../../src/http/eventlog-offload.js';
@@ -14,6 +14,7 @@ beforeAll(async () => {
   srv = await startServer({});
 });
 afterAll(async () => srv.close());
+afterEach(() => expect(srv.violations.splice(0)).toEqual([]));
 
 function bigLog(events: number): Uint8Array {
   const log = new Tcg2Log({ banks: ['sha1', 'sha256'], size: 16 * 1024 * 1024 });

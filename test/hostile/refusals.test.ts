@@ -2,7 +2,7 @@
  * Refusals that must be refusals: ambiguous or malformed input gets a 4xx problem and changes
  * nothing; errors produced before any route runs are problem+json too.
  */
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { startServer, type TestServer } from '../support/server.js';
 import { openRaw, within } from './support.js';
 
@@ -11,6 +11,7 @@ beforeAll(async () => {
   srv = await startServer({ requestTimeoutMs: 1500, idleTimeoutMs: 1500, maxJsonMembers: 1000 });
 });
 afterAll(async () => srv.close());
+afterEach(() => expect(srv.violations.splice(0)).toEqual([]));
 
 const PROBLEM = 'urn:tpm-measure:problem:';
 const json = { 'content-type': 'application/json' };

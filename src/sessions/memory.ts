@@ -1,0 +1,34 @@
+/**
+ * The process's memory budget (MEMORY_BUDGET_MB): new sessions and log growth are refused with a
+ * 503 problem and Retry-After once the resident set reaches it, before the process is at risk.
+ * Logs allocate lazily (they grow towards their logSize as events arrive), so a thousand sessions
+ * with 16 MiB logs cost what their events cost, and the budget is checked where memory is taken.
+ */
+import { DomainError } from '../errors.js';
+
+let budgetBytes = Infinity;
+let residentBytes: () => number = () => process.memoryUsage.rss();
+
+/** Set the budget (bytes; Infinity = none) and, for tests, how the resident size is read. */
+export function setMemoryBudget(bytes: number, reader?: () => number): void {
+  budgetBytes = bytes;
+  if (reader) residentBytes = reader;
+}
+
+export function memoryBudget(): number {
+  return budgetBytes;
+}
+
+/** Throws a 503 `memory-exhausted` problem when taking `bytes` more would pass the budget. */
+export function reserveMemory(bytes: number, what: string): void {
+  if (budgetBytes === Infinity) return;
+  const rss = residentBytes();
+  if (rss + bytes > budgetBytes) {
+    throw new DomainError(
+      'memory-exhausted',
+      `${what} needs ${bytes} bytes more, and the service is at its memory budget (${Math.round(rss / 2 ** 20)} of ${Math.round(budgetBytes / 2 ** 20)} MiB, MEMORY_BUDGET_MB); delete sessions or retry later`,
+      { budgetBytes, residentBytes: rss },
+      10,
+    );
+  }
+}
