@@ -3,7 +3,7 @@
  * functions of plain data: they run inline for small logs and on a worker thread for large ones
  * (src/http/eventlog-offload.ts), so a 16 MiB log never holds the event loop.
  */
-import { toHex } from '../bytes/index.js';
+import { decodeBase64Strict, toHex } from '../bytes/index.js';
 import { DomainError } from '../errors.js';
 import {
   EventLogParseError,
@@ -41,7 +41,8 @@ export interface ReplayJob {
 
 export interface VerifyJob {
   kind: 'verify';
-  bytes: Uint8Array;
+  /** The log, or its base64 text (decoded by the job, off the event loop when the log is large). */
+  bytes: Uint8Array | string;
   format: FormatOption;
   pcrs: unknown;
   limits: ParseLimitsConfig;
@@ -96,9 +97,23 @@ function replay(j: ReplayJob): Record<string, unknown> {
   };
 }
 
+/** The log bytes of a job: base64 text is decoded strictly and held to MAX_EVENT_LOG_BYTES. */
+function logBytes(b: Uint8Array | string, l: ParseLimitsConfig): Uint8Array {
+  if (typeof b !== 'string') return b;
+  const bytes = decodeBase64Strict(b);
+  if (!bytes) throw new DomainError('invalid-request', '`log` must be base64');
+  if (bytes.length > l.maxEventLogBytes) throw new DomainError('payload-too-large', `the log is larger than ${l.maxEventLogBytes} bytes`);
+  return bytes;
+}
+
+/** The size of the log a job carries (base64 text counts as what it decodes to). */
+export function jobLogSize(j: EventLogJob): number {
+  return typeof j.bytes === 'string' ? Math.floor((j.bytes.length * 3) / 4) : j.bytes.length;
+}
+
 function verify(j: VerifyJob): Record<string, unknown> {
   const expected = expectedPcrs(j.pcrs);
-  const log = parse(j.bytes, j.format, j.limits);
+  const log = parse(logBytes(j.bytes, j.limits), j.format, j.limits);
   const v = verifyEventLog(log, expected);
   return {
     format: log.format,

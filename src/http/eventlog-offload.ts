@@ -7,7 +7,7 @@
  */
 import { Worker } from 'node:worker_threads';
 import { DomainError, type ProblemKind } from '../errors.js';
-import { runEventLogJob, type EventLogJob } from './eventlog-jobs.js';
+import { jobLogSize, runEventLogJob, type EventLogJob } from './eventlog-jobs.js';
 
 /** Logs up to this size are handled inline. */
 export const OFFLOAD_BYTES = 256 * 1024;
@@ -59,7 +59,7 @@ function startWorker(): Worker {
 
 /** The response body: an object (small logs, inline) or its JSON text (large logs, from the worker). */
 export function eventLogResponse(job: EventLogJob): Promise<Record<string, unknown> | string> {
-  if (job.bytes.length <= OFFLOAD_BYTES) {
+  if (jobLogSize(job) <= OFFLOAD_BYTES) {
     stats.inline++;
     return Promise.resolve(runEventLogJob(job));
   }

@@ -23,16 +23,24 @@ const CLOSE_BRACKET = 0x5d;
 export function overBudget(text: string, maxMembers: number, maxDepth = MAX_JSON_DEPTH): string | undefined {
   let members = 0;
   let depth = 0;
-  let inString = false;
   for (let i = 0; i < text.length; i++) {
     const c = text.charCodeAt(i);
-    if (inString) {
-      if (c === BACKSLASH) i++;
-      else if (c === QUOTE) inString = false;
-      continue;
-    }
-    if (c === QUOTE) inString = true;
-    else if (c === COMMA || c === COLON) {
+    if (c === QUOTE) {
+      // Jump over the string with native searches: a quote ends it unless an odd run of
+      // backslashes precedes it. An unterminated string is left for JSON.parse to report.
+      let from = i + 1;
+      for (;;) {
+        const q = text.indexOf('"', from);
+        if (q < 0) return undefined;
+        let backslashes = 0;
+        for (let k = q - 1; k > i && text.charCodeAt(k) === BACKSLASH; k--) backslashes++;
+        if (backslashes % 2 === 0) {
+          i = q;
+          break;
+        }
+        from = q + 1;
+      }
+    } else if (c === COMMA || c === COLON) {
       if (++members > maxMembers) return `the JSON body has more than ${maxMembers} members and elements (MAX_JSON_MEMBERS)`;
     } else if (c === OPEN_BRACE || c === OPEN_BRACKET) {
       if (++depth > maxDepth) return `the JSON body nests deeper than ${maxDepth} levels`;

@@ -4,20 +4,17 @@
  */
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { Multipart } from '@fastify/multipart';
-import { decodeBase64Strict } from '../../bytes/index.js';
 import { DomainError } from '../../errors.js';
 import { jsonLimit, mediaType, route, type HttpContext } from '../context.js';
 import { limitedChunks, multipartError, readBody, safeParts } from '../body.js';
 import { expectedPcrs, type FormatOption, type ParseLimitsConfig } from '../eventlog-jobs.js';
 import { eventLogResponse } from '../eventlog-offload.js';
 
-async function verifyInput(request: FastifyRequest, ctx: HttpContext): Promise<{ log: Uint8Array; pcrs: unknown; format?: FormatOption }> {
+async function verifyInput(request: FastifyRequest, ctx: HttpContext): Promise<{ log: Uint8Array | string; pcrs: unknown; format?: FormatOption }> {
   if (mediaType(request) === 'application/json') {
+    // The base64 text goes to the job as it is: decoding a large log is the job's (worker's) work.
     const body = request.body as { log: string; pcrs: unknown; format?: FormatOption };
-    const log = decodeBase64Strict(body.log);
-    if (!log) throw new DomainError('invalid-request', '`log` must be base64');
-    if (log.length > ctx.config.maxEventLogBytes) throw new DomainError('payload-too-large', `the log is larger than ${ctx.config.maxEventLogBytes} bytes`);
-    return { log, pcrs: body.pcrs, ...(body.format ? { format: body.format } : {}) };
+    return { log: body.log, pcrs: body.pcrs, ...(body.format ? { format: body.format } : {}) };
   }
   let log: Uint8Array | undefined;
   let pcrsText: string | undefined;
