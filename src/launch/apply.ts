@@ -12,7 +12,7 @@ import { parseEventLog } from '../eventlog/parse.js';
 import { TxtContainerLog } from '../eventlog/txt-container.js';
 import type { Tcg2Log } from '../eventlog/tcg2.js';
 import { DomainError } from '../errors.js';
-import { measureDigests, startMeasurement, type MeasureResult } from '../measure/measure.js';
+import { measureDigests, measurementBanks, pcrValues, startMeasurement, type MeasureResult } from '../measure/measure.js';
 import { dynamicLaunch, DRTM_PCR } from '../measure/launch.js';
 import { tpm12Commands, tpm2Commands } from '../drivers/index.js';
 import { rcName } from '../tpm/rc-name.js';
@@ -81,18 +81,6 @@ export interface LaunchResult {
   pointer?: { physicalAddress: string; allocatedEventContainerSize: number; firstRecordOffset: number; nextRecordOffset: number; bytes: Uint8Array };
 }
 
-function pcrValuesOf(session: Session, pcr: number): Record<string, string> {
-  const out: Record<string, string> = {};
-  for (const [bank, values] of Object.entries(session.engine.pcrs())) {
-    const v = values?.[pcr];
-    if (v) out[bank] = toHex(v);
-  }
-  return out;
-}
-
-function sessionBanks(session: Session): BankName[] {
-  return session.family === '1.2' ? ['sha1'] : session.engine.banks();
-}
 
 function fromMeasure(step: StepKind, field: string, part: string | undefined, r: MeasureResult, eventData: Uint8Array, notes: string[]): LaunchStep {
   return {
@@ -162,7 +150,7 @@ function checkSinitDigests(ev: SinitEvent, banks: readonly BankName[], field: st
  * resetting PCR 17–22 to zero), the others are extended at locality 3.
  */
 function applySinitEvents(session: Session, events: { ev: SinitEvent; field: string }[], notes0: string[]): LaunchStep[] {
-  const banks = sessionBanks(session);
+  const banks = measurementBanks(session);
   const strict = session.options.compat === 'strict';
   const steps: LaunchStep[] = [];
   let launched = false;
@@ -213,7 +201,7 @@ function sinitStep(session: Session, field: string, ev: SinitEvent, banks: reado
     eventType: ev.type,
     digests,
     ...(extended ? { extendedDigests: digests } : {}),
-    pcrValues: pcrValuesOf(session, ev.pcr),
+    pcrValues: pcrValues(session, ev.pcr),
     logged,
     extended,
     eventData: Buffer.from(ev.data).toString('base64'),
@@ -301,7 +289,7 @@ export async function applyLaunch(session: Session, manifest: LaunchManifest, pa
   slots.forEach((s, i) => chosen.set(s.field, choice[i] as string));
   const pick = (field: string): PartData => must(parts, chosen.get(field) as string);
   const steps: LaunchStep[] = [];
-  const banks = sessionBanks(session);
+  const banks = measurementBanks(session);
 
   // 0. The dynamic launch.
   const s = manifest.sinit;
@@ -322,7 +310,7 @@ export async function applyLaunch(session: Session, manifest: LaunchManifest, pa
       size: p.size,
       digests: Object.fromEntries(Object.entries(d).filter(([b]) => logBanks.includes(b as BankName))),
       extendedDigests: d,
-      pcrValues: pcrValuesOf(session, DRTM_PCR),
+      pcrValues: pcrValues(session, DRTM_PCR),
       logged,
       extended: true,
       eventData: '',

@@ -81,7 +81,8 @@ function hexRecord(m: Map<BankName, Uint8Array>): Record<string, string> {
   return out;
 }
 
-function pcrValues(session: Session, pcr: number): Record<string, string> {
+/** The values of one PCR in every allocated bank, hex. */
+export function pcrValues(session: Session, pcr: number): Record<string, string> {
   const out: Record<string, string> = {};
   for (const [bank, values] of Object.entries(session.engine.pcrs())) {
     const v = values?.[pcr];

@@ -239,19 +239,24 @@ export class Swtpm {
       this.data.destroy();
       this.ctrl.destroy();
     } finally {
-      this.proc.kill('SIGTERM');
-      await new Promise<void>((resolve) => {
-        if (this.proc.exitCode !== null) return resolve();
-        const t = setTimeout(() => {
-          this.proc.kill('SIGKILL');
-          resolve();
-        }, 2000);
-        this.proc.once('exit', () => {
-          clearTimeout(t);
-          resolve();
-        });
-      });
+      await stopChild(this.proc, 2000);
       rmSync(this.dir, { recursive: true, force: true });
     }
   }
+}
+
+/** SIGTERM a child, SIGKILL it after `graceMs`; resolves once it is gone. */
+export function stopChild(proc: ChildProcess, graceMs: number): Promise<void> {
+  if (proc.exitCode !== null || proc.signalCode !== null) return Promise.resolve();
+  return new Promise<void>((resolve) => {
+    const t = setTimeout(() => {
+      proc.kill('SIGKILL');
+      resolve();
+    }, graceMs);
+    proc.once('exit', () => {
+      clearTimeout(t);
+      resolve();
+    });
+    proc.kill('SIGTERM');
+  });
 }

@@ -8,6 +8,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { connect } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { stopChild } from './swtpm-peer.js';
 
 export interface ToolResult {
   code: number;
@@ -94,19 +95,7 @@ export class SwtpmTcp {
   }
 
   async stop(): Promise<void> {
-    if (this.proc.exitCode === null && this.proc.signalCode === null) {
-      this.proc.kill('SIGTERM');
-      await new Promise<void>((resolve) => {
-        const t = setTimeout(() => {
-          this.proc.kill('SIGKILL');
-          resolve();
-        }, 2000);
-        this.proc.once('exit', () => {
-          clearTimeout(t);
-          resolve();
-        });
-      });
-    }
+    await stopChild(this.proc, 2000);
     rmSync(this.dir, { recursive: true, force: true });
   }
 }
