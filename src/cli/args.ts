@@ -62,6 +62,18 @@ const LIMIT_FLAGS: Record<string, keyof ParseLimits> = {
   '--max-digests': 'maxDigestsPerRecord',
 };
 
+/** Walk the arguments; `value()` takes the next one as the current option's value. */
+function eachArg(rest: readonly string[], fn: (arg: string, value: () => string) => void): void {
+  for (let i = 0; i < rest.length; i++) {
+    const a = rest[i] ?? '';
+    fn(a, () => {
+      const v = rest[++i];
+      if (v === undefined) throw new UsageError(`${a} needs a value`);
+      return v;
+    });
+  }
+}
+
 export function parseArgs(argv: readonly string[]): CliArgs {
   const out: CliArgs = { command: 'help', log: '', format: 'auto', events: false, json: false, cel: false, all: false, pcrs: null, drtmStart: 'auto', limits: {} };
   const [cmd, ...rest] = argv;
@@ -70,13 +82,7 @@ export function parseArgs(argv: readonly string[]): CliArgs {
   if (cmd !== 'replay' && cmd !== 'verify') throw new UsageError(`unknown command ${cmd}`);
   out.command = cmd;
   const positional: string[] = [];
-  for (let i = 0; i < rest.length; i++) {
-    const a = rest[i] ?? '';
-    const value = (): string => {
-      const v = rest[++i];
-      if (v === undefined) throw new UsageError(`${a} needs a value`);
-      return v;
-    };
+  eachArg(rest, (a, value) => {
     if (a === '--events') out.events = true;
     else if (a === '--json') out.json = true;
     else if (a === '--cel') out.cel = true;
@@ -96,7 +102,7 @@ export function parseArgs(argv: readonly string[]): CliArgs {
       out.limits[LIMIT_FLAGS[a] as keyof ParseLimits] = Number(v);
     } else if (a.startsWith('--')) throw new UsageError(`unknown option ${a}`);
     else positional.push(a);
-  }
+  });
   if (positional.length !== 1) throw new UsageError(`${cmd} needs exactly one log file`);
   out.log = positional[0] ?? '';
   if (cmd === 'verify' && out.pcrs === null) throw new UsageError('verify needs --pcrs expected.json');
@@ -106,13 +112,7 @@ export function parseArgs(argv: readonly string[]): CliArgs {
 
 function parsePredict(rest: readonly string[]): PredictArgs {
   const p: PredictArgs = { manifest: '', dir: null, export: null, bank: null, pcrs: null, json: false, log: null };
-  for (let i = 0; i < rest.length; i++) {
-    const a = rest[i] ?? '';
-    const value = (): string => {
-      const v = rest[++i];
-      if (v === undefined) throw new UsageError(`${a} needs a value`);
-      return v;
-    };
+  eachArg(rest, (a, value) => {
     if (a === '--manifest') p.manifest = value();
     else if (a === '--dir') p.dir = value();
     else if (a === '--export') {
@@ -124,7 +124,7 @@ function parsePredict(rest: readonly string[]): PredictArgs {
     else if (a === '--json') p.json = true;
     else if (a === '--log') p.log = value();
     else throw new UsageError(`unknown predict option ${a}`);
-  }
+  });
   if (!p.manifest) throw new UsageError('predict needs --manifest launch.json');
   return p;
 }
