@@ -14,7 +14,7 @@
 import { DomainError } from '../errors.js';
 import { BANK_NAMES, type BankName } from '../hash/index.js';
 import type { SessionRequest } from '../sessions/options.js';
-import { fromHex } from '../bytes/index.js';
+import { decodeBase64Strict, fromHex } from '../bytes/index.js';
 
 /** SLR entity types (TrenchBoot SLRT spec "DRTM Policy Entry" entity_type; Xen slr-table.h SLR_ET_*). */
 export const ENTITY_TYPES = {
@@ -153,11 +153,10 @@ function options(m: Record<string, unknown>): { options: SessionRequest; given: 
 }
 
 const HEX = /^(?:[0-9a-fA-F]{2})*$/;
-const B64 = /^[A-Za-z0-9+/]*={0,2}$/;
-
 export function decodeBase64(v: string, field: string): Uint8Array {
-  if (!B64.test(v) || v.length % 4 !== 0) throw bad(field, 'must be base64 (RFC 4648 §4, padded)');
-  return new Uint8Array(Buffer.from(v, 'base64'));
+  const bytes = v.length % 4 === 0 ? decodeBase64Strict(v) : undefined;
+  if (!bytes) throw bad(field, 'must be base64 (RFC 4648 §4, padded)');
+  return bytes;
 }
 
 function sinitEvent(v: unknown, field: string): SinitEvent {

@@ -5,7 +5,7 @@
  * policy-pcr against tpm2_createpolicy run on swtpm); the TCG2 log parses with tpm2_eventlog; every
  * 400/422 rule has a negative test; an aborted or refused launch leaves nothing behind.
  */
-import { spawn, spawnSync } from 'node:child_process';
+import { spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { request as httpRequest } from 'node:http';
@@ -13,7 +13,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startServer, type TestServer } from '../support/server.js';
-import { swtpmAvailable } from '../support/swtpm.js';
+import { SwtpmTcp } from '../support/swtpm-tcp.js';
+import { requireTool } from '../support/tools.js';
 
 let srv: TestServer;
 beforeAll(async () => {
@@ -378,28 +379,18 @@ describe('variants and exports', () => {
   });
 });
 
-const haveCreatePolicy = spawnSync('tpm2_createpolicy', ['--version']).status === 0 && swtpmAvailable();
-const haveTpm2Eventlog = spawnSync('tpm2_eventlog', ['--version']).status === 0;
-const describeTools = haveCreatePolicy && haveTpm2Eventlog ? describe : process.env.CI === 'true' ? describe : describe.skip;
-if (!(haveCreatePolicy && haveTpm2Eventlog) && process.env.CI !== 'true') console.warn('\n!!!!! SKIPPING tpm2_createpolicy / tpm2_eventlog checks: tpm2-tools or swtpm not installed !!!!!\n');
-
 /** A swtpm on TCP for tpm2-tools (TPM2TOOLS_TCTI=swtpm:…); tpm2_createpolicy needs a TPM for its trial session. */
 async function withSwtpmTcp<T>(fn: (tcti: string) => Promise<T>): Promise<T> {
-  const dir = mkdtempSync(join(tmpdir(), 'swtpm-tcp-'));
-  const port = 20000 + Math.floor(Math.random() * 20000);
-  const proc = spawn('swtpm', ['socket', '--tpm2', '--tpmstate', `dir=${dir}`, '--server', `type=tcp,port=${port},bindaddr=127.0.0.1`, '--ctrl', `type=tcp,port=${port + 1},bindaddr=127.0.0.1`, '--flags', 'not-need-init,startup-clear'], { stdio: 'ignore' });
+  const peer = await SwtpmTcp.start({ tpm2: true, startupClear: true, ports: [40000, 50000] });
   try {
-    const tcti = `swtpm:host=127.0.0.1,port=${port}`;
-    for (let i = 0; i < 100; i++) {
-      if (spawnSync('tpm2_getrandom', ['4', '--hex'], { env: { ...process.env, TPM2TOOLS_TCTI: tcti }, encoding: 'utf8' }).status === 0) break;
-      await new Promise((r) => setTimeout(r, 50));
-    }
-    return await fn(tcti);
+    return await fn(`swtpm:host=127.0.0.1,port=${peer.dataPort}`);
   } finally {
-    proc.kill('SIGTERM');
-    rmSync(dir, { recursive: true, force: true });
+    await peer.stop();
   }
 }
+
+const haveTools = requireTool('swtpm', 'tpm2_createpolicy / tpm2_eventlog checks', 'swtpm') && requireTool('tpm2_createpolicy', 'tpm2_createpolicy checks', 'tpm2-tools') && requireTool('tpm2_eventlog', 'tpm2_eventlog checks', 'tpm2-tools');
+const describeTools = haveTools ? describe : describe.skip;
 
 describeTools('tpm2-tools: tpm2_createpolicy and tpm2_eventlog agree with the prediction', () => {
   it('policy-pcr equals tpm2_createpolicy --policy-pcr -l BANK:17,18 -f pcrs.bin for every variant, bank and selection', async () => {
