@@ -121,8 +121,8 @@ interface Tcg2DigestUndo {
   digest: Uint8Array;
 }
 
-/** What `mark()` returns and `rollbackTo()` takes. */
-export interface Tcg2LogMark {
+/** Where a log stood at `mark()`. */
+interface Tcg2LogMark {
   used: number;
   count: number;
   undo: Tcg2DigestUndo[];
@@ -248,10 +248,14 @@ export class Tcg2Log {
     slot.digest = digest.slice();
   }
 
-  /** A point to come back to: everything appended or overwritten after it can be undone. */
-  mark(): Tcg2LogMark {
+  /**
+   * A point to come back to: returns the function that undoes everything appended or overwritten
+   * since (in O(what changed)).
+   */
+  mark(): () => void {
     this.undo = [];
-    return { used: this.used, count: this.list.length, undo: this.undo };
+    const point: Tcg2LogMark = { used: this.used, count: this.list.length, undo: this.undo };
+    return () => this.rollbackTo(point);
   }
 
   /** Keep everything since the last mark (stop recording what would undo it). */
@@ -259,8 +263,7 @@ export class Tcg2Log {
     this.undo = undefined;
   }
 
-  /** Undo everything since `m` (the records appended, digests overwritten), in O(what changed). */
-  rollbackTo(m: Tcg2LogMark): void {
+  private rollbackTo(m: Tcg2LogMark): void {
     for (const u of m.undo.reverse()) this.writeDigest(u.index, u.pos, u.digest);
     this.used = m.used;
     this.list.length = m.count;

@@ -90,8 +90,8 @@ interface DigestUndo {
   digest: Uint8Array;
 }
 
-/** What `mark()` returns and `rollbackTo()` takes. */
-export interface LogMark {
+/** Where a log stood at `mark()`. */
+interface LogMark {
   next: number;
   count: number;
   undo: DigestUndo[];
@@ -177,10 +177,14 @@ export class TxtContainerLog {
     this.buf = grown;
   }
 
-  /** A point to come back to: everything appended or overwritten after it can be undone. */
-  mark(): LogMark {
+  /**
+   * A point to come back to: returns the function that undoes everything appended or overwritten
+   * since (in O(what changed)).
+   */
+  mark(): () => void {
     this.undo = [];
-    return { next: this.next, count: this.list.length, undo: this.undo };
+    const point: LogMark = { next: this.next, count: this.list.length, undo: this.undo };
+    return () => this.rollbackTo(point);
   }
 
   /** Keep everything since the last mark (stop recording what would undo it). */
@@ -188,8 +192,7 @@ export class TxtContainerLog {
     this.undo = undefined;
   }
 
-  /** Undo everything since `m` (the events appended, digests overwritten), in O(what changed). */
-  rollbackTo(m: LogMark): void {
+  private rollbackTo(m: LogMark): void {
     for (const u of m.undo.reverse()) this.writeDigest(u.index, u.digest);
     this.buf.fill(0, m.next, this.next);
     this.next = m.next;

@@ -208,7 +208,7 @@ export class Session {
     const engine = this.engine.snapshot();
     const tis = this.tis.snapshot();
     const { logFull, measurements, extendsOutsideLog, log } = this;
-    const undoLog = log instanceof TxtContainerLog ? ((m) => () => log.rollbackTo(m))(log.mark()) : ((m) => () => log.rollbackTo(m))(log.mark());
+    const undoLog = log.mark();
     return () => {
       this.engine = restoreEngine(this.options.family, engine);
       this.tis = this.newTis();
