@@ -24,11 +24,15 @@ import { registerMetaRoutes } from './http/routes/meta.js';
 import { registerLaunchRoutes } from './http/routes/launches.js';
 import { registerSocketRoutes } from './http/routes/socket.js';
 import { SocketRegistry } from './socket/registry.js';
+import { Metrics } from './http/metrics.js';
+import { installSecurity } from './http/security.js';
 
 export interface AppOptions {
   logger?: FastifyServerOptions['logger'];
   store?: SessionStore;
   now?: () => number;
+  /** Also export the process metrics (CPU, memory, event-loop lag) on /metrics (server.ts does). */
+  processMetrics?: boolean;
 }
 
 export interface App {
@@ -84,9 +88,25 @@ export async function buildApp(config: Config, opts: AppOptions = {}): Promise<A
   await app.register(multipart, { throwFileSizeLimit: true });
 
   const contract = loadContract();
-  const sessions = new SessionManager(opts.store ?? new InMemorySessionStore(), {
+  const store: SessionStore = opts.store ?? new InMemorySessionStore();
+  const metrics: Metrics = new Metrics(
+    {
+      sessions: () => {
+        // Read at scrape time only (after `sessions` below exists).
+        const all = sessions.list();
+        let queued = 0;
+        for (const s of all) queued += s.queue.size;
+        return { open: all.length, queued };
+      },
+    },
+    { processMetrics: opts.processMetrics === true },
+  );
+  store.observeCommits?.((seconds) => metrics.observeStoreCommit(seconds));
+  const sessions: SessionManager = new SessionManager(store, {
     ttlMs: config.sessionTtlMs,
     maxSessions: config.maxSessions,
+    maxSessionsPerOwner: config.maxSessionsPerKey,
+    observer: metrics,
     ...(opts.now ? { now: opts.now } : {}),
   });
   const sockets = new SocketRegistry({
@@ -96,7 +116,7 @@ export async function buildApp(config: Config, opts: AppOptions = {}): Promise<A
     holdMs: config.socketHoldMs,
     ...(opts.now ? { now: opts.now } : {}),
   });
-  const ctx: HttpContext = { config, sessions, contract, sockets, registered: new Set() };
+  const ctx: HttpContext = { config, sessions, contract, sockets, registered: new Set(), metrics };
 
   app.setErrorHandler((err, request, reply) => {
     const { doc, headers } = errorToProblem(err, request);
@@ -115,6 +135,9 @@ export async function buildApp(config: Config, opts: AppOptions = {}): Promise<A
   });
 
   installTimeouts(app, config.idleTimeoutMs, config.requestTimeoutMs);
+  metrics.install(app);
+  // Load shedding, API keys, rate limit: before the routes (the rate limit attaches to routes as they are added).
+  await installSecurity(app, config);
   registerMetaRoutes(app, ctx);
   registerSessionRoutes(app, ctx);
   registerTpmRoutes(app, ctx);
