@@ -12,6 +12,7 @@ import { SessionManager } from './sessions/manager.js';
 import { InMemorySessionStore, type SessionStore } from './sessions/store.js';
 import { errorToProblem, problem, sendProblem } from './http/problem.js';
 import { parseJsonBody } from './http/json.js';
+import { DomainError } from './errors.js';
 import { clientErrorHandler, frameworkErrorHandler, installTimeouts, methodsFor } from './http/edge.js';
 import type { HttpContext } from './http/context.js';
 import { registerSessionRoutes } from './http/routes/sessions.js';
@@ -61,7 +62,8 @@ export async function buildApp(config: Config, opts: AppOptions = {}): Promise<A
     // Large uploads can take a while (the measurement path streams them): a whole request may take up
     // to REQUEST_TIMEOUT_SECONDS, and a connection on which no byte moves for IDLE_TIMEOUT_SECONDS is closed.
     requestTimeout: config.requestTimeoutMs,
-    return503OnClosing: true,
+    // Requests that arrive while the server closes get our own 503 problem (hook below), not Fastify's JSON.
+    return503OnClosing: false,
     forceCloseConnections: 'idle',
     // How often Node looks for requests past requestTimeout (its default, 30 s, would let a 1 s limit run 30 s).
     http: { connectionsCheckingInterval: Math.max(250, Math.min(5000, Math.floor(config.requestTimeoutMs / 4) || 5000)) },
@@ -134,6 +136,15 @@ export async function buildApp(config: Config, opts: AppOptions = {}): Promise<A
     return sendProblem(reply, problem('not-found', `no route for ${request.method} ${path}`, request.url));
   });
 
+  let closing = false;
+  app.addHook('preClose', async () => {
+    closing = true;
+  });
+  app.addHook('onRequest', async (_request, reply) => {
+    if (!closing) return;
+    reply.header('connection', 'close');
+    throw new DomainError('not-ready', 'the service is shutting down', {}, 5);
+  });
   installTimeouts(app, config.idleTimeoutMs, config.requestTimeoutMs);
   metrics.install(app);
   // Load shedding, API keys, rate limit: before the routes (the rate limit attaches to routes as they are added).
@@ -152,6 +163,7 @@ export async function buildApp(config: Config, opts: AppOptions = {}): Promise<A
   app.addHook('onClose', async () => {
     sessions.stopSweeper();
     await sockets.closeAll();
+    await store.close?.();
   });
   return { app, ctx };
 }

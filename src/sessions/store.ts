@@ -20,6 +20,8 @@ export interface SessionStore {
    * tpm_measure_store_commit_duration_seconds). Optional: the in-memory store has no commits.
    */
   observeCommits?(observe: (seconds: number) => void): void;
+  /** Release the store (close the database) when the app closes. Optional. */
+  close?(): Promise<void>;
 }
 
 export class InMemorySessionStore implements SessionStore {
