@@ -145,6 +145,9 @@ export async function buildApp(config: Config, opts: AppOptions = {}): Promise<A
     reply.header('connection', 'close');
     throw new DomainError('not-ready', 'the service is shutting down', {}, 5);
   });
+  app.addHook('onSend', async (_request, reply) => {
+    if (closing) reply.header('connection', 'close');
+  });
   installTimeouts(app, config.idleTimeoutMs, config.requestTimeoutMs);
   metrics.install(app);
   // Load shedding, API keys, rate limit: before the routes (the rate limit attaches to routes as they are added).

@@ -12,6 +12,7 @@ import { loadConfig, type Config } from './config.js';
 import { buildApp } from './app.js';
 import { closeHashPool } from './hash/parallel.js';
 import { loggerOptions } from './http/logging.js';
+import { closeGracefully } from './http/shutdown.js';
 
 let config: Config;
 try {
@@ -28,18 +29,13 @@ async function shutdown(signal: string): Promise<void> {
   if (closing) return;
   closing = true;
   app.log.info({ signal, graceSeconds: config.shutdownGraceMs / 1000 }, 'shutting down');
-  const grace = setTimeout(() => {
-    app.log.warn('shutdown grace period over; cutting the requests still in flight');
-    app.server.closeAllConnections();
-  }, config.shutdownGraceMs);
-  grace.unref();
   const force = setTimeout(() => {
     app.log.error('graceful shutdown did not finish; exiting');
     process.exit(1);
   }, config.shutdownGraceMs + 10_000);
   force.unref();
   try {
-    await app.close();
+    await closeGracefully(app, config.shutdownGraceMs);
     await closeHashPool();
     app.log.info('shut down');
     process.exit(0);
