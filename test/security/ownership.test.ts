@@ -175,6 +175,19 @@ describe.each(ops.map((op) => [op.operationId, op] as const))('%s', (_name, op) 
   });
 });
 
+describe('HEAD, which Fastify adds for every GET', () => {
+  it('takes the same key and ownership checks', async () => {
+    for (const op of ops.filter((o) => o.method === 'GET')) {
+      const id = await newSession();
+      const path = op.path.replace('{id}', id);
+      const head = (headers: Record<string, string>) => fetch(srv.baseUrl + path, { method: 'HEAD', headers });
+      expect((await head(A.auth)).status, op.operationId).toBeLessThan(op.operationId === 'getSocket' ? 500 : 300);
+      if (op.keyed) expect((await head({})).status, op.operationId).toBe(401);
+      if (op.path.includes('{id}')) expect((await head(B.auth)).status, op.operationId).toBe(404);
+    }
+  });
+});
+
 describe('lists and contract', () => {
   it("B's list holds only B's sessions, A's only A's", async () => {
     const a = await newSession();
