@@ -93,7 +93,7 @@ async function call(op: Operation, id: string, headers: Record<string, string>):
   const path = op.path.replace('{id}', id) + (sample.query ? `?${sample.query}` : '');
   const init: RequestInit = { method: op.method, headers: { ...headers } };
   if (sample.body) {
-    init.body = sample.body.data as BodyInit;
+    init.body = sample.body.data as RequestInit['body'];
     (init.headers as Record<string, string>)['content-type'] = sample.body.type;
   }
   return srv.fetch(path, init);
