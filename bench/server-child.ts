@@ -1,12 +1,14 @@
 /**
  * The service under test as its own process (so its RSS and CPU are its own): buildApp with the
- * default configuration, listening on 127.0.0.1 on a free port, printed as one JSON line.
+ * default configuration (no rate limit, no load shedding), listening on 127.0.0.1 on a free port, printed as one JSON line.
  * Started by bench/lib/server.ts; stops on SIGTERM or when its stdin closes.
  */
 import { buildApp } from '../src/app.js';
 import { loadConfig } from '../src/config.js';
 
-const config = loadConfig({ ...process.env, HOST: '127.0.0.1', PORT: '0' });
+// One client address drives the bench: the per-address rate limit and load shedding would measure
+// themselves, not the service, so both are off unless the environment sets them.
+const config = loadConfig({ RATE_LIMIT_MAX: '0', SHED_EVENT_LOOP_DELAY_MS: '0', ...process.env, HOST: '127.0.0.1', PORT: '0' });
 const { app } = await buildApp(config, { logger: false });
 await app.listen({ host: '127.0.0.1', port: 0 });
 const addr = app.server.address();

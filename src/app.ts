@@ -14,6 +14,7 @@ import { InMemorySessionStore, type SessionStore } from './sessions/store.js';
 import { errorToProblem, problem, sendProblem } from './http/problem.js';
 import { parseJsonBody } from './http/json.js';
 import { closeEventLogWorker } from './http/eventlog-offload.js';
+import { DomainError } from './errors.js';
 import { clientErrorHandler, frameworkErrorHandler, installTimeouts, methodsFor } from './http/edge.js';
 import type { HttpContext } from './http/context.js';
 import { registerSessionRoutes } from './http/routes/sessions.js';
@@ -26,11 +27,15 @@ import { registerMetaRoutes } from './http/routes/meta.js';
 import { registerLaunchRoutes } from './http/routes/launches.js';
 import { registerSocketRoutes } from './http/routes/socket.js';
 import { SocketRegistry } from './socket/registry.js';
+import { Metrics } from './http/metrics.js';
+import { installSecurity } from './http/security.js';
 
 export interface AppOptions {
   logger?: FastifyServerOptions['logger'];
   store?: SessionStore;
   now?: () => number;
+  /** Also export the process metrics (CPU, memory, event-loop lag) on /metrics (server.ts does). */
+  processMetrics?: boolean;
 }
 
 export interface App {
@@ -59,7 +64,8 @@ export async function buildApp(config: Config, opts: AppOptions = {}): Promise<A
     // Large uploads can take a while (the measurement path streams them): a whole request may take up
     // to REQUEST_TIMEOUT_SECONDS, and a connection on which no byte moves for IDLE_TIMEOUT_SECONDS is closed.
     requestTimeout: config.requestTimeoutMs,
-    return503OnClosing: true,
+    // Requests that arrive while the server closes get our own 503 problem (hook below), not Fastify's JSON.
+    return503OnClosing: false,
     forceCloseConnections: 'idle',
     // How often Node looks for requests past requestTimeout (its default, 30 s, would let a 1 s limit run 30 s).
     http: { connectionsCheckingInterval: Math.max(250, Math.min(5000, Math.floor(config.requestTimeoutMs / 4) || 5000)) },
@@ -87,9 +93,25 @@ export async function buildApp(config: Config, opts: AppOptions = {}): Promise<A
 
   setMemoryBudget(config.memoryBudgetBytes);
   const contract = loadContract();
-  const sessions = new SessionManager(opts.store ?? new InMemorySessionStore(), {
+  const store: SessionStore = opts.store ?? new InMemorySessionStore();
+  const metrics: Metrics = new Metrics(
+    {
+      sessions: () => {
+        // Read at scrape time only (after `sessions` below exists).
+        const all = sessions.list();
+        let queued = 0;
+        for (const s of all) queued += s.queue.size;
+        return { open: all.length, queued };
+      },
+    },
+    { processMetrics: opts.processMetrics === true },
+  );
+  store.observeCommits?.((seconds) => metrics.observeStoreCommit(seconds));
+  const sessions: SessionManager = new SessionManager(store, {
     ttlMs: config.sessionTtlMs,
     maxSessions: config.maxSessions,
+    maxSessionsPerOwner: config.maxSessionsPerKey,
+    observer: metrics,
     ...(opts.now ? { now: opts.now } : {}),
   });
   const sockets = new SocketRegistry({
@@ -99,7 +121,7 @@ export async function buildApp(config: Config, opts: AppOptions = {}): Promise<A
     holdMs: config.socketHoldMs,
     ...(opts.now ? { now: opts.now } : {}),
   });
-  const ctx: HttpContext = { config, sessions, contract, sockets, registered: new Set() };
+  const ctx: HttpContext = { config, sessions, contract, sockets, registered: new Set(), metrics };
 
   app.setErrorHandler((err, request, reply) => {
     const { doc, headers } = errorToProblem(err, request);
@@ -117,7 +139,22 @@ export async function buildApp(config: Config, opts: AppOptions = {}): Promise<A
     return sendProblem(reply, problem('not-found', `no route for ${request.method} ${path}`, request.url));
   });
 
+  let closing = false;
+  app.addHook('preClose', async () => {
+    closing = true;
+  });
+  app.addHook('onRequest', async (_request, reply) => {
+    if (!closing) return;
+    reply.header('connection', 'close');
+    throw new DomainError('not-ready', 'the service is shutting down', {}, 5);
+  });
+  app.addHook('onSend', async (_request, reply) => {
+    if (closing) reply.header('connection', 'close');
+  });
   installTimeouts(app, config.idleTimeoutMs, config.requestTimeoutMs);
+  metrics.install(app);
+  // Load shedding, API keys, rate limit: before the routes (the rate limit attaches to routes as they are added).
+  await installSecurity(app, config);
   registerMetaRoutes(app, ctx);
   registerSessionRoutes(app, ctx);
   registerTpmRoutes(app, ctx);
@@ -133,6 +170,7 @@ export async function buildApp(config: Config, opts: AppOptions = {}): Promise<A
     sessions.stopSweeper();
     await sockets.closeAll();
     await closeEventLogWorker();
+    await store.close?.();
   });
   return { app, ctx };
 }

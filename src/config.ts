@@ -58,6 +58,73 @@ export interface Config {
   socketIdleMs: number;
   /** Longest a socket client keeps the session's turn inside a SHA-1 thread or dynamic launch (SOCKET_SEQUENCE_HOLD_MS). */
   socketHoldMs: number;
+  /**
+   * API keys (API_KEYS: comma-separated `sha256:<hex>` hashes of the keys; the keys themselves are
+   * never configured). Empty: the service runs open, which loadConfig allows on loopback only.
+   */
+  apiKeys: ApiKey[];
+  /** GET /metrics without a key even when keys are configured (METRICS_OPEN). */
+  metricsOpen: boolean;
+  /** Most sessions one API key may hold at once (MAX_SESSIONS_PER_KEY; applies when keys are configured). */
+  maxSessionsPerKey: number;
+  /** Requests per key (or per client address when open) per window; 0 = no rate limit (RATE_LIMIT_MAX). */
+  rateLimitMax: number;
+  /** The rate limit's window (RATE_LIMIT_WINDOW_SECONDS). */
+  rateLimitWindowMs: number;
+  /** Load shedding (503 + Retry-After): mean event-loop delay above this many ms; 0 = off (SHED_EVENT_LOOP_DELAY_MS). */
+  shedEventLoopDelayMs: number;
+  /** Load shedding: V8 heap used above this many bytes; 0 = off (SHED_HEAP_USED_BYTES). */
+  shedHeapUsedBytes: number;
+  /** Load shedding: resident set size above this many bytes; 0 = off (SHED_RSS_BYTES). */
+  shedRssBytes: number;
+  /** How often the load figures are sampled (SHED_SAMPLE_MS). */
+  shedSampleMs: number;
+  /** Retry-After of a shed request (SHED_RETRY_AFTER_SECONDS). */
+  shedRetryAfterSeconds: number;
+  /** On SIGTERM/SIGINT, in-flight requests get this long to finish before they are cut (SHUTDOWN_GRACE_SECONDS). */
+  shutdownGraceMs: number;
+}
+
+/** One configured API key: its SHA-256 (the key itself is never configured) and the owner id derived from it. */
+export interface ApiKey {
+  /** SHA-256 of the key's UTF-8 bytes. */
+  hash: Buffer;
+  /** Owner id of the sessions the key creates: the first 16 hex digits of the hash (also safe to log). */
+  id: string;
+}
+
+/** The owner id of a key hash (hex): short, stable, and not the key. */
+export function keyIdOfHash(hashHex: string): string {
+  return hashHex.slice(0, 16);
+}
+
+/** API_KEYS: `sha256:<64 hex>` entries separated by commas (whitespace around entries ignored). */
+export function parseApiKeys(raw: string | undefined): ApiKey[] {
+  if (raw === undefined || raw.trim() === '') return [];
+  const keys: ApiKey[] = [];
+  const ids = new Set<string>();
+  for (const [i, entry] of raw.split(',').entries()) {
+    const e = entry.trim();
+    const m = /^sha256:([0-9a-fA-F]{64})$/.exec(e);
+    if (!m) {
+      // Never echo the entry: a key pasted by mistake must not reach the logs.
+      throw new Error(`API_KEYS entry ${i + 1} is not "sha256:<64 hex digits>" (the hash of a key, as \`npm run keys -- new\` prints it; never the key itself)`);
+    }
+    const hex = (m[1] as string).toLowerCase();
+    const id = keyIdOfHash(hex);
+    if (ids.has(id)) throw new Error(`API_KEYS entry ${i + 1} repeats a key (or shares its first 16 hex digits with another one)`);
+    ids.add(id);
+    keys.push({ hash: Buffer.from(hex, 'hex'), id });
+  }
+  return keys;
+}
+
+function boolEnv(env: NodeJS.ProcessEnv, name: string, def: boolean): boolean {
+  const raw = env[name];
+  if (raw === undefined || raw === '') return def;
+  if (raw === 'true' || raw === '1') return true;
+  if (raw === 'false' || raw === '0') return false;
+  throw new Error(`${name} must be true or false, got ${JSON.stringify(raw)}`);
 }
 
 /** 127.0.0.0/8, ::1 or localhost. */
@@ -68,12 +135,20 @@ export function isLoopbackHost(host: string): boolean {
   return m !== null && m.slice(1).every((x) => Number(x) <= 255);
 }
 
-function socketHostEnv(env: NodeJS.ProcessEnv): string {
+function socketHostEnv(env: NodeJS.ProcessEnv, keyed: boolean): string {
   const host = env.SOCKET_HOST === undefined || env.SOCKET_HOST === '' ? '127.0.0.1' : env.SOCKET_HOST;
-  if (!isLoopbackHost(host)) {
+  if (!isLoopbackHost(host) && !keyed) {
     // The swtpm socket protocol has no authentication: anyone who reaches the port drives the TPM.
-    // A non-loopback address needs API keys, which the service does not have yet.
-    throw new Error(`SOCKET_HOST must be a loopback address (127.0.0.0/8, ::1, localhost): the TPM sockets have no authentication and the service has no API keys; got ${JSON.stringify(host)}`);
+    // Off loopback, at least the ports must be known only to the key that opened them.
+    throw new Error(`SOCKET_HOST must be a loopback address (127.0.0.0/8, ::1, localhost) when the service runs without API_KEYS: the TPM sockets have no authentication; got ${JSON.stringify(host)}`);
+  }
+  return host;
+}
+
+function hostEnv(env: NodeJS.ProcessEnv, keyed: boolean): string {
+  const host = env.HOST === undefined || env.HOST === '' ? '127.0.0.1' : env.HOST;
+  if (!isLoopbackHost(host) && !keyed) {
+    throw new Error(`HOST is ${JSON.stringify(host)}, not a loopback address, and API_KEYS is not set: without API keys anyone who reaches the port could read and change every session. Set API_KEYS (npm run keys -- new) or listen on 127.0.0.1`);
   }
   return host;
 }
@@ -108,8 +183,10 @@ function memoryBudgetEnv(env: NodeJS.ProcessEnv): number {
 }
 
 export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
+  const apiKeys = parseApiKeys(env.API_KEYS);
+  const keyed = apiKeys.length > 0;
   return {
-    host: env.HOST ?? '127.0.0.1',
+    host: hostEnv(env, keyed),
     port: intEnv(env, 'PORT', 8080, 0, 65535),
     logLevel: env.LOG_LEVEL ?? 'info',
     sessionTtlMs: intEnv(env, 'SESSION_TTL_SECONDS', 3600, 1, 30 * 24 * 3600) * 1000,
@@ -130,9 +207,20 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     turnTimeoutMs: intEnv(env, 'SESSION_TURN_TIMEOUT_SECONDS', 30, 1, 3600) * 1000,
     idleTimeoutMs: intEnv(env, 'IDLE_TIMEOUT_SECONDS', 60, 1, 3600) * 1000,
     requestTimeoutMs: intEnv(env, 'REQUEST_TIMEOUT_SECONDS', 3600, 0, 7 * 24 * 3600) * 1000,
-    socketHost: socketHostEnv(env),
+    socketHost: socketHostEnv(env, keyed),
     socketPortRange: portRangeEnv(env, 'SOCKET_PORT_RANGE', [20000, 29999]),
     socketIdleMs: intEnv(env, 'SOCKET_IDLE_SECONDS', 300, 1, 7 * 24 * 3600) * 1000,
     socketHoldMs: intEnv(env, 'SOCKET_SEQUENCE_HOLD_MS', 2000, 1, 60_000),
+    apiKeys,
+    metricsOpen: boolEnv(env, 'METRICS_OPEN', false),
+    maxSessionsPerKey: intEnv(env, 'MAX_SESSIONS_PER_KEY', 100, 1, 1_000_000),
+    rateLimitMax: intEnv(env, 'RATE_LIMIT_MAX', 6000, 0, 100_000_000),
+    rateLimitWindowMs: intEnv(env, 'RATE_LIMIT_WINDOW_SECONDS', 60, 1, 24 * 3600) * 1000,
+    shedEventLoopDelayMs: intEnv(env, 'SHED_EVENT_LOOP_DELAY_MS', 1000, 0, 600_000),
+    shedHeapUsedBytes: intEnv(env, 'SHED_HEAP_USED_BYTES', 0, 0, Number.MAX_SAFE_INTEGER),
+    shedRssBytes: intEnv(env, 'SHED_RSS_BYTES', 0, 0, Number.MAX_SAFE_INTEGER),
+    shedSampleMs: intEnv(env, 'SHED_SAMPLE_MS', 1000, 10, 60_000),
+    shedRetryAfterSeconds: intEnv(env, 'SHED_RETRY_AFTER_SECONDS', 10, 1, 3600),
+    shutdownGraceMs: intEnv(env, 'SHUTDOWN_GRACE_SECONDS', 30, 0, 3600) * 1000,
   };
 }

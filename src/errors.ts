@@ -11,6 +11,7 @@ export const PROBLEMS = {
   'invalid-option': { status: 400, title: 'An option is out of range' },
   'malformed-upload': { status: 400, title: 'The upload is malformed' },
   'upload-aborted': { status: 400, title: 'The upload was aborted before it completed' },
+  'unauthorized': { status: 401, title: 'A valid API key is required' },
   'session-not-found': { status: 404, title: 'No such session' },
   'not-found': { status: 404, title: 'No such resource' },
   'method-not-allowed': { status: 405, title: 'Method not allowed' },
@@ -25,10 +26,13 @@ export const PROBLEMS = {
   'event-log-invalid': { status: 422, title: 'The event log cannot be parsed' },
   'launch-rule': { status: 422, title: 'The launch breaks a Secure Launch rule' },
   'too-many-sessions': { status: 429, title: 'Too many sessions' },
+  'rate-limited': { status: 429, title: 'Too many requests' },
   'header-too-large': { status: 431, title: 'The request header fields are too large' },
   'internal': { status: 500, title: 'Internal error' },
   'memory-exhausted': { status: 503, title: 'The service is at its memory budget' },
   'socket-ports-exhausted': { status: 503, title: 'No free ports for a TPM socket' },
+  'overloaded': { status: 503, title: 'The service is overloaded' },
+  'not-ready': { status: 503, title: 'The service is not ready' },
 } as const;
 
 export type ProblemKind = keyof typeof PROBLEMS;

@@ -1,29 +1,43 @@
 /**
  * The only module with process side effects: configuration from the environment, the pino logger,
  * listen, and graceful shutdown on SIGTERM/SIGINT.
+ *
+ * Shutdown: stop accepting connections; requests already in flight get SHUTDOWN_GRACE_SECONDS to
+ * finish; requests still running then have their connections cut (an upload cut short applies
+ * nothing: every change runs in a session transaction that rolls back); the store is closed (the
+ * app's onClose hooks); exit 0. Requests arriving on open keep-alive connections meanwhile get a
+ * 503 problem.
  */
-import { loadConfig } from './config.js';
+import { loadConfig, type Config } from './config.js';
 import { buildApp } from './app.js';
 import { closeHashPool } from './hash/parallel.js';
+import { loggerOptions } from './http/logging.js';
+import { closeGracefully } from './http/shutdown.js';
 
-const config = loadConfig();
-const { app } = await buildApp(config, {
-  logger: { level: config.logLevel },
-});
+let config: Config;
+try {
+  config = loadConfig();
+} catch (err) {
+  // A configuration error is the operator's to fix: say what is wrong, no stack trace.
+  process.stderr.write(`tpm-measure: configuration error: ${(err as Error).message}\n`);
+  process.exit(1);
+}
+const { app } = await buildApp(config, { logger: loggerOptions(config.logLevel), processMetrics: true });
 
 let closing = false;
 async function shutdown(signal: string): Promise<void> {
   if (closing) return;
   closing = true;
-  app.log.info({ signal }, 'shutting down');
+  app.log.info({ signal, graceSeconds: config.shutdownGraceMs / 1000 }, 'shutting down');
   const force = setTimeout(() => {
-    app.log.error('graceful shutdown timed out; exiting');
+    app.log.error('graceful shutdown did not finish; exiting');
     process.exit(1);
-  }, 10_000);
+  }, config.shutdownGraceMs + 10_000);
   force.unref();
   try {
-    await app.close();
+    await closeGracefully(app, config.shutdownGraceMs);
     await closeHashPool();
+    app.log.info('shut down');
     process.exit(0);
   } catch (err) {
     app.log.error({ err }, 'error during shutdown');
@@ -35,6 +49,7 @@ process.on('SIGINT', () => void shutdown('SIGINT'));
 
 try {
   await app.listen({ host: config.host, port: config.port });
+  if (config.apiKeys.length === 0) app.log.warn('no API_KEYS: the service runs open (loopback only)');
 } catch (err) {
   app.log.error({ err }, 'could not start');
   process.exit(1);

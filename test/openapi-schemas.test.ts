@@ -35,7 +35,7 @@ const POSITIONS = {
   componentParameter: '#/components/parameters/SessionId/schema',
   pathItemParameter: '#/paths/~1v1~1sessions~1{id}~1measurements/parameters/1/schema',
   operationParameter: '#/paths/~1v1~1sessions~1{id}~1commands/post/parameters/0/schema',
-  responseHeader: '#/paths/~1v1~1sessions/post/responses/429/headers/Retry-After/schema',
+  responseHeader: '#/paths/~1v1~1sessions/post/responses/201/headers/Location/schema',
   requestJson: '#/paths/~1v1~1event-logs~1verify/post/requestBody/content/application~1json/schema/properties/log',
   requestMultipart: '#/paths/~1v1~1event-logs~1verify/post/requestBody/content/multipart~1form-data/schema/properties/pcrs',
   responseBody: '#/paths/~1healthz/get/responses/200/content/application~1json/schema/properties/status',

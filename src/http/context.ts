@@ -10,6 +10,8 @@ import type { JsonSchema, OpenApiContract } from './openapi.js';
 import { strictQuery } from './query.js';
 import type { SocketRegistry } from '../socket/registry.js';
 import { DomainError } from '../errors.js';
+import type { Metrics } from './metrics.js';
+export { ownerOf } from './security.js';
 
 export interface HttpContext {
   config: Config;
@@ -19,6 +21,15 @@ export interface HttpContext {
   sockets: SocketRegistry;
   /** operationIds registered so far (a test compares them with the contract). */
   registered: Set<string>;
+  metrics: Metrics;
+}
+
+export interface RouteOptions {
+  bodyLimit?: number;
+  /** Overrides the contract: the operation is served without a key (/metrics with METRICS_OPEN). */
+  open?: boolean;
+  /** false: no rate limit, no load shedding (probes, /metrics). */
+  limits?: boolean;
 }
 
 export type Handler = (request: FastifyRequest, reply: FastifyReply) => Promise<unknown>;
@@ -66,7 +77,7 @@ export function jsonLimit(ctx: HttpContext, needed: number): number {
   return Math.min(ctx.config.maxJsonBytes, needed);
 }
 
-export function route(app: FastifyInstance, ctx: HttpContext, operationId: string, handler: Handler, opts: { bodyLimit?: number } = {}): void {
+export function route(app: FastifyInstance, ctx: HttpContext, operationId: string, handler: Handler, opts: RouteOptions = {}): void {
   const op = ctx.contract.operations.get(operationId);
   if (!op) throw new Error(`operation ${operationId} is not in openapi.yaml`);
   ctx.registered.add(operationId);
@@ -75,6 +86,9 @@ export function route(app: FastifyInstance, ctx: HttpContext, operationId: strin
     method: op.method,
     url: op.url,
     schema: op.schema,
+    // The contract says which operations take the API key (security: bearerAuth); the hook in
+    // security.ts enforces it when the service has keys.
+    config: { auth: op.keyed && opts.open !== true, ...(opts.limits === false ? { limits: false, rateLimit: false as const } : {}) },
     ...(opts.bodyLimit !== undefined ? { bodyLimit: opts.bodyLimit } : {}),
     // The request media type must be one the contract lists for this operation.
     preValidation: async (request) => {

@@ -22,6 +22,8 @@ export interface Operation {
   requestTypes: string[];
   bodyRequired: boolean;
   schema: { params?: JsonSchema; querystring?: JsonSchema; body?: JsonSchema };
+  /** The operation takes the bearer API key (its `security` lists `bearerAuth`); false: open by design. */
+  keyed: boolean;
   /** Response schemas by status code and media type, for contract tests. */
   responses: Record<string, Record<string, JsonSchema | undefined>>;
 }
@@ -149,6 +151,7 @@ export function loadContract(path = OPENAPI_PATH): OpenApiContract {
         requestTypes,
         bodyRequired: body?.required === true,
         schema,
+        keyed: Array.isArray(op.security) && op.security.some((req) => isObject(req) && 'bearerAuth' in req),
         responses,
       });
     }

@@ -3,13 +3,17 @@
  */
 import { randomBytes } from 'node:crypto';
 import { DomainError } from '../errors.js';
-import { Session, type SessionOptions } from './session.js';
+import { Session, type SessionObserver, type SessionOptions } from './session.js';
 import type { SessionStore } from './store.js';
 import { reserveMemory } from './memory.js';
 
 export interface SessionManagerOptions {
   ttlMs: number;
   maxSessions: number;
+  /** Most sessions one owner (API key) may hold at once; owner null (no keys) is not limited by it. */
+  maxSessionsPerOwner?: number;
+  /** Told about the TPM commands the sessions run (metrics). */
+  observer?: SessionObserver;
   now?: () => number;
 }
 
@@ -43,8 +47,18 @@ export class SessionManager {
         this.nextExpiryMs() / 1000,
       );
     }
+    const perOwner = this.opts.maxSessionsPerOwner;
+    if (owner !== null && perOwner !== undefined && this.list(owner).length >= perOwner) {
+      throw new DomainError(
+        'too-many-sessions',
+        `this API key holds its maximum of ${perOwner} sessions (MAX_SESSIONS_PER_KEY); delete one or retry later`,
+        { maxSessionsPerKey: perOwner },
+        this.nextExpiryMs(owner) / 1000,
+      );
+    }
     reserveMemory(SESSION_BASE_BYTES, 'a new session');
     const session = new Session(newSessionId(), options, this.now(), owner);
+    if (this.opts.observer) session.observer = this.opts.observer;
     this.store.put(session);
     return session;
   }
@@ -60,7 +74,17 @@ export class SessionManager {
       throw new DomainError('session-not-found', `session ${JSON.stringify(id)} does not exist or has expired`);
     }
     s.touch(this.now());
+    if (this.opts.observer) s.observer = this.opts.observer;
     return s;
+  }
+
+  /** Whether the store answers (GET /readyz); a store without a check is always ready. */
+  async ready(): Promise<boolean> {
+    try {
+      return this.store.ready ? await this.store.ready() : true;
+    } catch {
+      return false;
+    }
   }
 
   delete(id: string, owner?: string | null): void {
@@ -93,9 +117,9 @@ export class SessionManager {
     return this.now() >= this.expiresAt(s) && s.queue.size === 0;
   }
 
-  private nextExpiryMs(): number {
+  private nextExpiryMs(owner?: string | null): number {
     let min = this.opts.ttlMs;
-    for (const s of this.store.list()) min = Math.min(min, this.expiresAt(s) - this.now());
+    for (const s of this.store.list()) if (owner === undefined || s.owner === owner) min = Math.min(min, this.expiresAt(s) - this.now());
     return min;
   }
 

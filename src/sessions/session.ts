@@ -6,6 +6,7 @@
 import type { BankName } from '../hash/index.js';
 import type { TpmEngine, TpmFamily } from '../tpm/engine.js';
 import { createEngine, restoreEngine } from '../tpm/factory.js';
+import { observedEngine } from '../tpm/observed.js';
 import { TisDevice, type TisProfile } from '../tis/index.js';
 import { TxtContainerLog, type TxtContainerSnapshot } from '../eventlog/txt-container.js';
 import { Tcg2Log, type Tcg2LogSnapshot } from '../eventlog/tcg2.js';
@@ -29,6 +30,11 @@ export interface SessionOptions {
 }
 
 export type SessionLog = TxtContainerLog | Tcg2Log;
+
+/** Told about every TPM command a session's engine executes, whatever sent it (metrics). */
+export interface SessionObserver {
+  command(family: TpmFamily, rc: number): void;
+}
 
 export interface TransactOptions {
   /** Abort the transaction's signal after this many milliseconds. */
@@ -92,6 +98,8 @@ export class Session {
   measurements = 0;
   extendsOutsideLog = 0;
   lastUsedAt: number;
+  /** Set by the session manager; not part of the session's state. */
+  observer: SessionObserver | undefined;
   private readonly closeHooks = new Set<() => void>();
   private closed = false;
 
@@ -103,9 +111,14 @@ export class Session {
     readonly owner: string | null = null,
   ) {
     this.lastUsedAt = createdAt;
-    this.engine = createEngine(options.family, { startup: options.startup, banks: options.banks });
+    this.engine = this.observed(createEngine(options.family, { startup: options.startup, banks: options.banks }));
     this.tis = this.newTis();
     this.log = newLog(options);
+  }
+
+  /** The engine as the session uses it: every command is reported to the observer, when there is one. */
+  private observed(engine: TpmEngine): TpmEngine {
+    return observedEngine(engine, (family, rc) => this.observer?.command(family, rc));
   }
 
   private newTis(): TisDevice {
@@ -210,7 +223,7 @@ export class Session {
     const { logFull, measurements, extendsOutsideLog, log } = this;
     const undoLog = log.mark();
     return () => {
-      this.engine = restoreEngine(this.options.family, engine);
+      this.engine = this.observed(restoreEngine(this.options.family, engine));
       this.tis = this.newTis();
       this.tis.restore(tis);
       this.log = log;
@@ -228,7 +241,7 @@ export class Session {
 
   /** Put the session back exactly as it was at `cp` (an aborted upload changes nothing). */
   rollback(cp: SessionCheckpoint): void {
-    this.engine = restoreEngine(this.options.family, cp.engine);
+    this.engine = this.observed(restoreEngine(this.options.family, cp.engine));
     this.tis = this.newTis();
     this.tis.restore(cp.tis as ReturnType<TisDevice['snapshot']>);
     this.log = cp.log.kind === 'txt-container' ? TxtContainerLog.fromJSON(cp.log) : Tcg2Log.fromJSON(cp.log);
@@ -243,7 +256,7 @@ export class Session {
    */
   replaceEngine(engineSnapshot: unknown): void {
     const tis = this.tis.snapshot();
-    this.engine = restoreEngine(this.options.family, engineSnapshot);
+    this.engine = this.observed(restoreEngine(this.options.family, engineSnapshot));
     this.tis = this.newTis();
     this.tis.restore(tis);
   }

@@ -10,6 +10,18 @@ export interface SessionStore {
   delete(id: string): boolean;
   list(): Session[];
   readonly size: number;
+  /**
+   * Whether the store answers (SQLite open, PostgreSQL reachable): GET /readyz is 200 only when it
+   * resolves true. Optional: a store without it (the in-memory one) is always ready.
+   */
+  ready?(): Promise<boolean>;
+  /**
+   * The app hands the store a function to report each commit's duration in seconds (the metric
+   * tpm_measure_store_commit_duration_seconds). Optional: the in-memory store has no commits.
+   */
+  observeCommits?(observe: (seconds: number) => void): void;
+  /** Release the store (close the database) when the app closes. Optional. */
+  close?(): Promise<void>;
 }
 
 export class InMemorySessionStore implements SessionStore {

@@ -61,12 +61,12 @@ describe('routes ↔ openapi.yaml', () => {
 });
 
 describe('security ↔ openapi.yaml', () => {
-  it('every /v1 operation takes the bearer API key (or none, on a service without keys); the others are open', () => {
+  it('every /v1 operation and /metrics take the bearer API key (or none, on a service without keys); the others are open', () => {
     const doc = contract.document as { paths: Record<string, Record<string, { security?: unknown }>>; components: { securitySchemes?: Record<string, unknown> } };
     expect(doc.components.securitySchemes?.bearerAuth).toMatchObject({ type: 'http', scheme: 'bearer' });
     for (const op of contract.operations.values()) {
       const security = doc.paths[op.path]?.[op.method.toLowerCase()]?.security;
-      expect(security, `${op.method} ${op.path}`).toEqual(op.path.startsWith('/v1/') ? [{ bearerAuth: [] }, {}] : []);
+      expect(security, `${op.method} ${op.path}`).toEqual(op.path.startsWith('/v1/') || op.path === '/metrics' ? [{ bearerAuth: [] }, {}] : []);
     }
   });
 });

@@ -5,7 +5,7 @@ import { toHex } from '../../bytes/index.js';
 import { DomainError } from '../../errors.js';
 import { TxtContainerLog } from '../../eventlog/txt-container.js';
 import type { Tcg2Log } from '../../eventlog/tcg2.js';
-import { negotiate, route, type HttpContext } from '../context.js';
+import { negotiate, ownerOf, route, type HttpContext } from '../context.js';
 import { algName, b64, digestsView, eventView } from '../views.js';
 
 const OFFERED = ['application/octet-stream', 'application/json'] as const;
@@ -54,7 +54,7 @@ function tcg2Json(log: Tcg2Log): Record<string, unknown> {
 /** The session named in the path and the representation the client accepts (406 if none). */
 function sessionAndType(request: FastifyRequest, ctx: HttpContext): { session: Session; type: (typeof OFFERED)[number] } {
   const { id } = request.params as { id: string };
-  const session = ctx.sessions.get(id);
+  const session = ctx.sessions.get(id, ownerOf(request));
   const type = negotiate(request, OFFERED) as (typeof OFFERED)[number] | undefined;
   if (!type) throw notAcceptable();
   return { session, type };

@@ -13,7 +13,7 @@ import { PartCollector, collectInline, type PartData } from '../../launch/parts.
 import { checkLiveManifest, launchBanks, launchOptions, predictLaunch } from '../../launch/predict.js';
 import { applyLaunch, type LaunchResult } from '../../launch/apply.js';
 import { exportView, predictionView, resultView, type LaunchQuery } from '../../launch/views.js';
-import { mediaType, negotiate, route, type HttpContext } from '../context.js';
+import { mediaType, negotiate, ownerOf, route, type HttpContext } from '../context.js';
 import { limitedChunks, multipartError, safeParts } from '../body.js';
 
 /** Largest manifest (JSON) in a multipart body. */
@@ -111,13 +111,16 @@ export function registerLaunchRoutes(app: FastifyInstance, ctx: HttpContext): vo
 
   route(app, ctx, 'launchSession', async (request, reply) => {
     const { id } = request.params as { id: string };
-    const session = ctx.sessions.get(id);
+    const session = ctx.sessions.get(id, ownerOf(request));
     const { manifest, parts } = await receive(request, ctx, (m) => {
       checkLiveManifest(session, m, ctx.config);
       return launchBanks(session.options);
     });
     const choice = combinations(manifest)[0] as string[];
     const result = await session.transact(() => applyLaunch(session, manifest, parts, choice));
+    let bytes = 0;
+    for (const p of parts.values()) bytes += p.size;
+    ctx.metrics.measuredBytes('launch', bytes);
     return reply.type('application/json').send({ family: session.family, banks: launchBanks(session.options), compat: session.options.compat, ...resultView(result, false) });
   });
 }

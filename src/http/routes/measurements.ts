@@ -17,7 +17,7 @@ import { ParallelHasher } from '../../hash/parallel.js';
 import { eventTypeName } from '../../eventlog/constants.js';
 import type { Session } from '../../sessions/session.js';
 import type { BankName } from '../../hash/index.js';
-import { mediaType, route, type HttpContext } from '../context.js';
+import { mediaType, ownerOf, route, type HttpContext } from '../context.js';
 import { abortable, abortableChunks, isReadable, limitedChunks, multipartError, safeParts } from '../body.js';
 import { strictQuery } from '../query.js';
 
@@ -127,7 +127,7 @@ async function measureMultipart(request: FastifyRequest, session: Session, ctx: 
 export function registerMeasurementRoutes(app: FastifyInstance, ctx: HttpContext): void {
   route(app, ctx, 'measure', async (request, reply) => {
     const { id } = request.params as { id: string };
-    const session = ctx.sessions.get(id);
+    const session = ctx.sessions.get(id, ownerOf(request));
     const fromQuery = queryOptions(request);
     let result: MeasureResult;
     if (mediaType(request) === 'multipart/form-data') {
@@ -139,6 +139,7 @@ export function registerMeasurementRoutes(app: FastifyInstance, ctx: HttpContext
       if (!isReadable(body)) throw new DomainError('invalid-request', 'the blob must be the request body (application/octet-stream)');
       result = await measureStream(session, ctx, req, body);
     }
+    ctx.metrics.measuredBytes('measurement', result.size);
     return reply.code(201).send({ ...result, eventTypeName: eventTypeName(result.eventType) });
   });
 }

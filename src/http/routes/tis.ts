@@ -3,7 +3,7 @@ import type { FastifyInstance } from 'fastify';
 import { decodeBase64Strict } from '../../bytes/index.js';
 import { DomainError } from '../../errors.js';
 import { MmioValidationError, runMmioBatch, validateMmioBatch } from '../../tis/index.js';
-import { jsonLimit, route, type HttpContext } from '../context.js';
+import { jsonLimit, ownerOf, route, type HttpContext } from '../context.js';
 import { b64 } from '../views.js';
 
 interface WireOp {
@@ -19,7 +19,7 @@ const MMIO_BODY_BYTES = 4 * 1024 * 1024;
 export function registerTisRoutes(app: FastifyInstance, ctx: HttpContext): void {
   route(app, ctx, 'mmio', async (request) => {
     const { id } = request.params as { id: string };
-    const session = ctx.sessions.get(id);
+    const session = ctx.sessions.get(id, ownerOf(request));
     const { ops } = request.body as { ops: WireOp[] };
     const domainOps = ops.map((o) => {
       if (o.op === 'writeBytes') {
@@ -44,7 +44,7 @@ export function registerTisRoutes(app: FastifyInstance, ctx: HttpContext): void 
 
   route(app, ctx, 'getTisState', async (request) => {
     const { id } = request.params as { id: string };
-    const session = ctx.sessions.get(id);
+    const session = ctx.sessions.get(id, ownerOf(request));
     return session.read(() => session.tis.state());
   });
 }

@@ -3,7 +3,7 @@ import type { FastifyInstance } from 'fastify';
 import { u32be } from '../../bytes/index.js';
 import type { Locality } from '../../tpm/engine.js';
 import { rcName } from '../../tpm/rc-name.js';
-import { route, type HttpContext } from '../context.js';
+import { ownerOf, route, type HttpContext } from '../context.js';
 import { readBody } from '../body.js';
 import { pcrBanksView } from '../views.js';
 import { dynamicLaunch } from '../../measure/launch.js';
@@ -13,7 +13,7 @@ export function registerTpmRoutes(app: FastifyInstance, ctx: HttpContext): void 
   route(app, ctx, 'sendCommand', async (request, reply) => {
     const { id } = request.params as { id: string };
     const { locality = 0 } = request.query as { locality?: Locality };
-    const session = ctx.sessions.get(id);
+    const session = ctx.sessions.get(id, ownerOf(request));
     const cmd = await readBody(request, ctx.config.maxCommandBytes, 'the TPM command');
     const rsp = await session.transact(() => {
       const out = session.engine.execute(cmd, locality);
@@ -29,11 +29,12 @@ export function registerTpmRoutes(app: FastifyInstance, ctx: HttpContext): void 
 
   route(app, ctx, 'dynamicLaunch', async (request) => {
     const { id } = request.params as { id: string };
-    const session = ctx.sessions.get(id);
+    const session = ctx.sessions.get(id, ownerOf(request));
     const { logEvent = true } = request.query as { logEvent?: boolean };
     const data = await readBody(request, ctx.config.maxDrtmBytes, 'the dynamic-launch data');
     return session.transact(() => {
       const { rc, logged } = dynamicLaunch(session, data, logEvent);
+      ctx.metrics.measuredBytes('drtm', data.length);
       return {
         logged,
         returnCode: rc,
@@ -46,7 +47,7 @@ export function registerTpmRoutes(app: FastifyInstance, ctx: HttpContext): void 
 
   route(app, ctx, 'getPcrs', async (request) => {
     const { id } = request.params as { id: string };
-    const session = ctx.sessions.get(id);
+    const session = ctx.sessions.get(id, ownerOf(request));
     return session.read(() => pcrBanksView(session));
   });
 }
