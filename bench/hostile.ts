@@ -5,11 +5,12 @@
  */
 import { spawn } from 'node:child_process';
 import { connect } from 'node:net';
+import { dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { tpm2Commands } from '../src/drivers/index.js';
 import { Tcg2Log } from '../src/eventlog/tcg2.js';
 
-const ROOT = fileURLToPath(new URL('..', import.meta.url));
+const ROOT = dirname(dirname(fileURLToPath(import.meta.url)));
 const port = 30000 + Math.floor(Math.random() * 9000);
 const base = `http://127.0.0.1:${port}`;
 const child = spawn(process.execPath, ['--import', 'tsx', 'src/server.ts'], { cwd: ROOT, env: { ...process.env, PORT: String(port), LOG_LEVEL: 'warn' }, stdio: ['ignore', 'ignore', 'inherit'] });
