@@ -276,7 +276,25 @@ function fault(message: string): never {
   throw new TypeError(message);
 }
 
-export function restoreState(v: unknown): Tpm2State {
+/**
+ * A version-2 snapshot (written before authorization sessions existed) is exactly a version-3
+ * one without sessions: read it as such, so sessions kept in a durable store survive the upgrade.
+ */
+function upgradeV2(v: unknown): unknown {
+  if (typeof v !== 'object' || v === null || (v as { version?: unknown }).version !== 2) return v;
+  for (const k of ['sessions', 'contextArray', 'lockoutAuthEnabled', 'exclusiveAuditSession']) if (k in v) return v;
+  return {
+    ...v,
+    version: TPM2_SNAPSHOT_VERSION,
+    sessions: new Array<null>(MAX_LOADED_SESSIONS).fill(null),
+    contextArray: new Array<number>(MAX_ACTIVE_SESSIONS).fill(0),
+    lockoutAuthEnabled: true,
+    exclusiveAuditSession: TPM_RH.UNASSIGNED,
+  };
+}
+
+export function restoreState(snapshot: unknown): Tpm2State {
+  const v = upgradeV2(snapshot);
   if (!isSnapshot(v)) throw new TypeError(`not a TPM 2.0 engine snapshot (version ${TPM2_SNAPSHOT_VERSION})`);
   const algs = v.algs.map((n) => {
     const a = algByName(n);
