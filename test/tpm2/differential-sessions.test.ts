@@ -370,6 +370,29 @@ const ROWS: [string, Script][] = [
     },
   ],
   [
+    'every command with an HMAC session and an audit session: cpHash over each handle area, rpHash over each response shape (with a response handle too)',
+    async (b) => {
+      await b.start('h', { hash: HASH.sha512 });
+      await b.start('a', { hash: HASH.sha1 });
+      const both = (attrs = CONT): Use[] => [hmacUse('h', attrs), hmacUse('a', CONT | AUDIT)];
+      const audit: Use[] = [hmacUse('a', CONT | AUDIT)];
+      await b.cmd({ cc: 0x17e, params: pcrSel([[HASH.sha256, [1, 0, 0x80]]]), sessions: audit });
+      await b.cmd({ cc: PCR_EXTEND, handles: [16], authHandles: 1, params: new BeWriter().u32(1).u16(HASH.sha384).bytes(new Uint8Array(48).fill(4)).finish(), sessions: both() });
+      await b.cmd({ cc: 0x13d, handles: [16], authHandles: 1, sessions: both() });
+      await b.cmd({ cc: 0x13d, handles: [17], authHandles: 1, sessions: both() }); // LOCALITY: nothing rolls
+      await b.cmd({ cc: HASH_SEQ_START, params: new BeWriter().sized16(Buffer.from('q')).u16(HASH.sha512).finish(), respHandle: true, sessions: audit });
+      await b.cmd({ cc: SEQ_UPDATE, handles: [SEQ], names: [EMPTY], authHandles: 1, params: tpm2b(new Uint8Array(600).fill(1)), sessions: [hmacUse('h', CONT, { auth: Buffer.from('q') }), hmacUse('a', CONT | AUDIT)] });
+      await b.cmd({ cc: SEQ_COMPLETE, handles: [SEQ], names: [EMPTY], authHandles: 1, params: new BeWriter().sized16(EMPTY).u32(RH_NULL).finish(), sessions: [hmacUse('h', CONT, { auth: Buffer.from('q') }), hmacUse('a', CONT | AUDIT)] });
+      await b.cmd({ cc: HASH_CMD, params: new BeWriter().sized16(Buffer.from('abc')).u16(HASH.sha1).u32(RH_OWNER).finish(), sessions: audit, ticket: true });
+      await b.cmd({ cc: GET_CAP, params: cap(6, 0x100, 3), sessions: audit });
+      await b.cmd({ cc: 0x143, params: Uint8Array.of(0), sessions: audit });
+      await b.cmd({ cc: 0x17c, sessions: audit });
+      await b.cmd({ cc: PCR_ALLOCATE, handles: [RH_PLATFORM], authHandles: 1, params: pcrSel([[HASH.sha1, [0xff, 0xff, 0xff]]]), sessions: both() });
+      await b.cmd({ cc: 0x145, params: u16(0), sessions: audit });
+      await b.cmd({ cc: 0x145, params: u16(1), sessions: audit }); // refused after PCR_Allocate
+    },
+  ],
+  [
     'StartAuthSession with sessions: an audit session, an encrypt session (nonceTPM encrypted), a password session (no handle) → HANDLE + S1',
     async (b) => {
       await b.start('a');
