@@ -9,8 +9,8 @@
  * command is implemented, so a policy session's policyDigest stays all zeros and never matches an
  * entity's (empty) authPolicy: it can serve for parameter encryption, not for authorization.
  */
-import { BeWriter } from '../bytes/index.js';
-import { digest, algById } from '../hash/index.js';
+import { BeWriter, bytesEqual } from '../bytes/index.js';
+import { algById, digest } from '../hash/index.js';
 import type { CommandContext, CommandDef } from './command.js';
 import { handleType, LIMITS, TPM_HT, TPM_RH, TPM_RS_PW, TPMA_SESSION } from './constants.js';
 import { boundEntity, entityAuthValue, entityName, isDaExempted } from './entity.js';
@@ -18,7 +18,6 @@ import { fault, RcFault, type TpmReader } from './marshal.js';
 import { authMatches } from './objects.js';
 import { inPolicyOrAuthGroup } from './pcr.js';
 import { RC_1, RC_S, rcSafeAdd, TPM_RC } from './rc.js';
-import { bytesEqual } from '../bytes/index.js';
 import { hmac, paramCrypt, SYM_ALG, type AuthSessionState } from './sessions.js';
 import type { Tpm2State } from './state.js';
 import { decodeTpm2bDigest } from './structures.js';
@@ -255,8 +254,9 @@ export function checkSessions(r: TpmReader, def: CommandDef, cmd: CommandImage, 
         checkSessionHmac(area, i, state, cmd);
       }
     } catch (e) {
-      // Errors already qualified (+S n) or without qualifier pass unchanged; base codes get RcSafeAdd.
-      if (e instanceof RcFault && (e.rc & RC_S) === 0 && (e.rc & 0x700) === 0) throw new RcFault(rcSafeAdd(e.rc, sq(i)));
+      // RcSafeAddToResult: a format-1 code without a qualifier gets this session's (+S n); format-0
+      // codes and warnings (AUTH_UNAVAILABLE, LOCKOUT, EXCLUSIVE, REFERENCE_S0) pass unchanged.
+      if (e instanceof RcFault && (e.rc & 0xf00) === 0) throw new RcFault(rcSafeAdd(e.rc, sq(i)));
       throw e;
     }
   });
