@@ -9,7 +9,8 @@ import { afterAll, expect, it } from 'vitest';
 import { BeWriter } from '../../src/bytes/index.js';
 import { createTpm2, Tpm2Engine } from '../../src/tpm2/index.js';
 import { describeWithSwtpm, Swtpm } from '../support/swtpm.js';
-import { Client, HASH, type CmdSpec, type Outcome, type Sym, type Use } from './support/session-client.js';
+import { mulberry32 } from './support/gen.js';
+import { Client, HASH, SIZE, type CmdSpec, type Outcome, type Sym, type Use } from './support/session-client.js';
 
 const PCR_EVENT = 0x13c;
 const PCR_EXTEND = 0x182;
@@ -420,6 +421,118 @@ describeWithSwtpm('TPM 2.0 authorization sessions vs swtpm', () => {
           throw new Error(`${(e as Error).message}\nmismatches so far: ${b.report()}`);
         }
         compared += b.compared;
+        expect(b.mismatches, b.report()).toEqual([]);
+      } finally {
+        await b.stop();
+      }
+    });
+  }
+});
+
+/**
+ * Random session scripts (mulberry32 seeds): sessions of every type, hash and symmetric, bound or
+ * not, used in random combinations (with or without continueSession, decrypt, encrypt, audit,
+ * auditExclusive, auditReset, a wrong HMAC now and then) on PCRs, a sequence and commands without
+ * handles, flushed, restarted — every response compared with swtpm as above.
+ */
+const SEEDS = [1, 2, 3, 4, 5, 6, 7, 8];
+const STEPS = 80;
+const SYMS: Sym[] = [{ alg: 'null' }, { alg: 'null' }, { alg: 'aes' }, { alg: 'xor', mode: HASH.sha1 }, { alg: 'camellia' }, { alg: 'tdes' }, { alg: 'aes', bits: 256 }];
+const HASHES = Object.values(HASH);
+
+async function randomScript(b: Both, seed: number): Promise<void> {
+  const rnd = mulberry32(seed);
+  const pick = <T>(xs: readonly T[]): T => xs[Math.floor(rnd() * xs.length)] as T;
+  const chance = (p: number): boolean => rnd() < p;
+  const bindOf = new Map<string, number>();
+  let next = 0;
+  let seqLoaded = false;
+  const SEQ_AUTH = Buffer.from('sq');
+  for (let step = 0; step < STEPS; step++) {
+    const live = [...b.ours.sessions.keys()].filter((n) => b.theirs.sessions.has(n));
+    const roll = rnd();
+    if (live.length === 0 || (roll < 0.22 && (live.length < 3 || chance(0.1)))) {
+      const name = `s${next++}`;
+      const hash = pick(HASHES);
+      const bind = chance(0.4) ? pick([16, 23, RH_PLATFORM, RH_OWNER]) : RH_NULL;
+      const size = SIZE[hash] ?? 32;
+      const nonce = new Uint8Array(chance(0.1) ? pick([15, size + 1]) : 16 + Math.floor(rnd() * (size - 15))).fill(step);
+      const type = pick([0, 0, 0, 0, 0, 1, 1, 3]);
+      const r = await b.start(name, { hash, bind, sym: pick(SYMS), type, nonce });
+      if (r.rc === 0 && type === 0 && bind !== RH_NULL) bindOf.set(name, bind);
+      continue;
+    }
+    if (roll < 0.3) {
+      await b.flush(pick(live));
+      continue;
+    }
+    if (roll < 0.34) {
+      if (!seqLoaded) {
+        seqLoaded = (await b.cmd({ cc: HASH_SEQ_START, params: new BeWriter().sized16(SEQ_AUTH).u16(pick(HASHES)).finish(), respHandle: true })).rc === 0;
+      } else {
+        await b.cmd({ cc: FLUSH, params: new BeWriter().u32(SEQ).finish() });
+        seqLoaded = false;
+      }
+      continue;
+    }
+    if (roll < 0.36) {
+      await b.cmd({ cc: GET_CAP, params: cap(1, pick([0x02000000, 0x02000001, 0x03000000]), 8) });
+      continue;
+    }
+    if (roll < 0.37) {
+      await b.init();
+      await b.cmd({ cc: 0x144, params: u16(0) });
+      bindOf.clear();
+      seqLoaded = false;
+      continue;
+    }
+    // A command with 1–3 sessions.
+    const target = pick(['pcr', 'pcr', 'pcr', 'seq', 'random', 'hash'] as const);
+    const pcr = pick([16, 16, 23, 20, 17]);
+    const n = 1 + Math.floor(rnd() * 3);
+    const uses: Use[] = [];
+    // Mostly distinct sessions (a repeated one is TPM_RC_HANDLE + S n).
+    const order = [...live].sort(() => rnd() - 0.5);
+    for (let i = 0; i < n; i++) {
+      const authorizes = i === 0 && (target === 'pcr' || target === 'seq');
+      if (chance(authorizes ? 0.15 : 0.02)) {
+        uses.push({ pw: target === 'seq' && i === 0 ? SEQ_AUTH : EMPTY });
+        continue;
+      }
+      const name = chance(0.9) && order.length > 0 ? (order.shift() as string) : pick(live);
+      let attrs = chance(0.85) ? CONT : 0;
+      if (chance(0.2) && target !== 'random') attrs |= DEC;
+      if (chance(target === 'random' || target === 'hash' ? 0.3 : 0.05)) attrs |= ENC;
+      if (chance(authorizes ? 0.2 : 0.6)) attrs |= AUDIT | (chance(0.3) ? AUDIT_EXCL : 0) | (chance(0.2) ? AUDIT_RESET : 0);
+      const entity = target === 'pcr' ? pcr : SEQ;
+      uses.push({
+        name,
+        attrs,
+        auth: authorizes && target === 'seq' ? SEQ_AUTH : EMPTY,
+        bound: authorizes && bindOf.get(name) === entity,
+        ...(chance(0.08) ? { hmac: new Uint8Array(32).fill(1) } : {}),
+      });
+    }
+    let out: Outcome;
+    if (target === 'pcr') out = await b.cmd({ cc: PCR_EVENT, handles: [pcr], authHandles: 1, params: event(`step ${step}`), sessions: uses });
+    else if (target === 'seq') {
+      if (!seqLoaded) continue;
+      out = await b.cmd({ cc: SEQ_UPDATE, handles: [SEQ], names: [EMPTY], authHandles: 1, params: tpm2b(Buffer.from(`step ${step}`)), sessions: uses });
+    } else if (target === 'random') out = await b.cmd({ cc: GET_RANDOM, params: u16(12), sessions: uses, random: true });
+    else out = await b.cmd({ cc: HASH_CMD, params: new BeWriter().sized16(Buffer.from(`h${step}`)).u16(HASH.sha256).u32(RH_NULL).finish(), sessions: uses });
+    if (out.rc === 0) for (const u of uses) if (!('pw' in u) && (u.attrs & AUDIT) !== 0) bindOf.delete(u.name);
+  }
+}
+
+describeWithSwtpm('TPM 2.0 random session scripts vs swtpm', () => {
+  let total = 0;
+  afterAll(() => console.log(`[tpm2 random sessions] ${SEEDS.length} seeds × ${STEPS} steps: ${total} responses compared with swtpm`));
+  for (const seed of SEEDS) {
+    it(`seed ${seed}`, async () => {
+      const b = await Both.start();
+      try {
+        await randomScript(b, seed);
+        total += b.compared;
         expect(b.mismatches, b.report()).toEqual([]);
       } finally {
         await b.stop();
