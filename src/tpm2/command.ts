@@ -10,7 +10,7 @@ import type { ParamReader } from './marshal.js';
 import type { Tpm2State } from './state.js';
 
 /** Handle-area unmarshal kinds (Part 2 interface types). */
-export type HandleKind = 'TPMI_DH_PCR' | 'TPMI_DH_PCR+' | 'TPMI_DH_OBJECT' | 'TPMI_RH_PLATFORM';
+export type HandleKind = 'TPMI_DH_PCR' | 'TPMI_DH_PCR+' | 'TPMI_DH_OBJECT' | 'TPMI_DH_OBJECT+' | 'TPMI_DH_ENTITY+' | 'TPMI_RH_PLATFORM';
 
 export interface CommandContext {
   readonly state: Tpm2State;
@@ -36,6 +36,13 @@ export interface CommandDef {
   readonly noSessions?: boolean;
   /** TPMA_CC as libtpms reports it in GetCapability(TPM_CAP_COMMANDS) (probed on swtpm 0.7.1). */
   readonly tpmaCc: number;
+  /**
+   * Size of the size field of the first command parameter when it is a TPM2B that a session may
+   * encrypt (libtpms DecryptSize, from the DECRYPT_2 command attribute); 0 or absent: none.
+   */
+  readonly decryptSize?: 0 | 2;
+  /** The same for the first response parameter (libtpms EncryptSize, ENCRYPT_2). */
+  readonly encryptSize?: 0 | 2;
   /** Unmarshal the parameters (errors get TPM_RC_P + n) and return the action to run. */
   prepare(p: ParamReader, state: Tpm2State): Action;
 }

@@ -35,6 +35,7 @@ export const TPM_CC = {
   Shutdown: 0x00000145,
   SequenceUpdate: 0x0000015c,
   FlushContext: 0x00000165,
+  StartAuthSession: 0x00000176,
   GetCapability: 0x0000017a,
   GetRandom: 0x0000017b,
   GetTestResult: 0x0000017c,
@@ -108,6 +109,9 @@ export const TPM_PT = {
   PERMANENT: PT_VAR + 0,
   STARTUP_CLEAR: PT_VAR + 1,
   HR_LOADED: PT_VAR + 3,
+  HR_LOADED_AVAIL: PT_VAR + 4,
+  HR_ACTIVE: PT_VAR + 5,
+  HR_ACTIVE_AVAIL: PT_VAR + 6,
   HR_TRANSIENT_AVAIL: PT_VAR + 7,
 } as const;
 

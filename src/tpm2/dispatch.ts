@@ -11,6 +11,7 @@ import { makeGetCapability } from './commands/capability.js';
 import { FlushContext } from './commands/context.js';
 import { Hash } from './commands/hash.js';
 import { PCR_Allocate, PCR_Event, PCR_Extend, PCR_Read, PCR_Reset } from './commands/pcr.js';
+import { StartAuthSession } from './commands/session.js';
 import { GetRandom } from './commands/random.js';
 import { EventSequenceComplete, HashSequenceStart, SequenceComplete, SequenceUpdate } from './commands/sequence.js';
 import { Shutdown, Startup } from './commands/startup.js';
@@ -19,8 +20,8 @@ import { handleType, LIMITS, TPM_CC, TPM_HT, TPM_ST, TPM_ST_VALUES } from './con
 import { terminateDrtmSequence } from './drtm.js';
 import { ParamReader, RcFault, TpmReader } from './marshal.js';
 import { RC_1, RC_H, TPM_RC } from './rc.js';
-import { checkSessions, encodeResponseSessions, type AuthSession } from './session.js';
-import { decodeDhObject, decodeDhPcr, decodeRhPlatform } from './structures.js';
+import { buildResponseSessions, checkSessions, decryptParameters, type SessionArea } from './session.js';
+import { decodeDhEntityOrNull, decodeDhObject, decodeDhObjectOrNull, decodeDhPcr, decodeRhPlatform, TPM_RH_AUTH_00, TPM_RH_AUTH_FF } from './structures.js';
 
 const TABLE: CommandDef[] = [
   Startup,
@@ -38,6 +39,7 @@ const TABLE: CommandDef[] = [
   SequenceComplete,
   EventSequenceComplete,
   FlushContext,
+  StartAuthSession,
   Hash,
 ];
 TABLE.push(makeGetCapability(() => TABLE));
@@ -54,6 +56,10 @@ function decodeHandle(r: TpmReader, kind: HandleKind): number {
       return decodeDhPcr(r, true);
     case 'TPMI_DH_OBJECT':
       return decodeDhObject(r);
+    case 'TPMI_DH_OBJECT+':
+      return decodeDhObjectOrNull(r);
+    case 'TPMI_DH_ENTITY+':
+      return decodeDhEntityOrNull(r);
     case 'TPMI_RH_PLATFORM':
       return decodeRhPlatform(r);
   }
@@ -99,39 +105,48 @@ function run(command: Uint8Array, ctx: CommandContext): Uint8Array {
     }
   });
   // EntityGetLoadStatus: transient objects must be loaded. A persistent handle needs a free slot
-  // to load into (ObjectLoadEvict: TPM_RC_OBJECT_MEMORY) and this TPM has no persistent objects.
+  // to load into (ObjectLoadEvict: TPM_RC_OBJECT_MEMORY) and this TPM has no persistent objects
+  // nor NV indices (TPM_RC_HANDLE); TPM_RH_AUTH_xx are not permanent entities here (TPM_RC_VALUE).
   handles.forEach((h, i) => {
+    const hq = RC_H + (i + 1) * RC_1;
     if (handleType(h) === TPM_HT.TRANSIENT && !state.objects.isPresent(h)) throw new RcFault(TPM_RC.REFERENCE_H0 + i);
-    if (handleType(h) === TPM_HT.PERSISTENT) {
-      throw new RcFault(state.objects.free === 0 ? TPM_RC.OBJECT_MEMORY : TPM_RC.HANDLE + RC_H + (i + 1) * RC_1);
-    }
+    if (handleType(h) === TPM_HT.PERSISTENT) throw new RcFault(state.objects.free === 0 ? TPM_RC.OBJECT_MEMORY : TPM_RC.HANDLE + hq);
+    if (handleType(h) === TPM_HT.NV_INDEX) throw new RcFault(TPM_RC.HANDLE + hq);
+    if (h >= TPM_RH_AUTH_00 && h <= TPM_RH_AUTH_FF) throw new RcFault(TPM_RC.VALUE + hq);
   });
 
-  let sessions: AuthSession[] = [];
+  let area: SessionArea | null = null;
+  let params: Uint8Array;
   if (tag === TPM_ST.SESSIONS) {
     const authSize = r.u32();
     if (authSize < 9 || authSize > r.remaining) throw new RcFault(TPM_RC.SIZE);
-    const area = r.take(authSize);
-    sessions = checkSessions(area, def, handles, state);
-  } else if (def.authHandles > 0) {
-    throw new RcFault(TPM_RC.AUTH_MISSING);
+    const authArea = r.take(authSize);
+    const raw = command.slice(r.offset);
+    area = checkSessions(authArea, def, { cc, handles, params: raw }, state);
+    params = raw.slice();
+    decryptParameters(area, state, params);
+  } else {
+    if (def.authHandles > 0) throw new RcFault(TPM_RC.AUTH_MISSING);
+    params = command.slice(r.offset);
   }
 
-  const action = def.prepare(new ParamReader(r), state);
-  if (r.remaining !== 0) throw new RcFault(TPM_RC.SIZE);
+  const pr = new TpmReader(params);
+  const action = def.prepare(new ParamReader(pr), state);
+  if (pr.remaining !== 0) throw new RcFault(TPM_RC.SIZE);
   const out = action(ctx, handles);
 
-  const w = new BeWriter(64);
+  const pw = new BeWriter(64);
+  out.write?.(pw);
+  const responseParams = pw.finish().slice();
+  const sessionsOut = new BeWriter(64);
+  buildResponseSessions(sessionsOut, area, ctx, { cc, handles, params: responseParams }, responseParams, def);
+
+  const w = new BeWriter(64 + responseParams.length);
   w.u16(tag).u32(0).u32(TPM_RC.SUCCESS);
   if (out.handle !== undefined) w.u32(out.handle);
-  const paramSizeAt = w.length;
-  if (tag === TPM_ST.SESSIONS) w.u32(0);
-  const paramStart = w.length;
-  out.write?.(w);
-  if (tag === TPM_ST.SESSIONS) {
-    w.patchU32(paramSizeAt, w.length - paramStart);
-    encodeResponseSessions(w, sessions);
-  }
+  if (tag === TPM_ST.SESSIONS) w.u32(responseParams.length);
+  w.bytes(responseParams);
+  if (tag === TPM_ST.SESSIONS) w.bytes(sessionsOut.finish());
   w.patchU32(2, w.length);
   return w.finish();
 }

@@ -6,7 +6,7 @@
 import { randomBytes } from 'node:crypto';
 import { algById, type BankName } from '../hash/index.js';
 import type { Locality, TpmEngine } from '../tpm/engine.js';
-import { LIMITS } from './constants.js';
+import { LIMITS, TPM_RH } from './constants.js';
 import { COMMANDS, dispatch } from './dispatch.js';
 import { hashData, hashEnd, hashStart, hashStartEndDigests, terminateDrtmSequence } from './drtm.js';
 import { rcName, TPM_BAD_LOCALITY } from './rc.js';
@@ -95,6 +95,8 @@ export class Tpm2Engine implements TpmEngine {
     s.started = false;
     s.drtmPreStartup = false;
     s.objects.clear();
+    s.sessions.clear();
+    s.exclusiveAuditSession = TPM_RH.UNASSIGNED;
     s.pcrs.allocation = s.nvAllocation.map((b) => b.slice());
   }
 

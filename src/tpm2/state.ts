@@ -6,10 +6,11 @@
 import { randomBytes } from 'node:crypto';
 import { fromHex, toHex } from '../bytes/index.js';
 import { algByName, HASH_ALGS, type BankName, type HashAlg } from '../hash/index.js';
-import { LIMITS, SU_NONE_VALUE, TPM_SU } from './constants.js';
+import { LIMITS, SU_NONE_VALUE, TPM_RH, TPM_SU } from './constants.js';
 import { ObjectSlots, type SequenceObject } from './objects.js';
 import { finalDigest } from '../hash/resumable.js';
 import { PcrStore } from './pcr.js';
+import { MAX_ACTIVE_SESSIONS, MAX_LOADED_SESSIONS, NAME_BUFFER_SIZE, SessionStore, SYM_ALG, type AuthSessionState } from './sessions.js';
 import { hashSuite, type HashSuite } from './structures.js';
 
 /** What Shutdown(STATE) writes to NV (NV_STATE_CLEAR_DATA / NV_STATE_RESET_DATA). */
@@ -24,6 +25,12 @@ export interface Tpm2State {
   /** gp.pcrAllocated as written to NV by TPM2_PCR_Allocate; becomes the RAM allocation at init. */
   nvAllocation: Uint8Array[];
   objects: ObjectSlots;
+  /** Authorization sessions (s_sessions, gr.contextArray). */
+  sessions: SessionStore;
+  /** gp.lockOutAuthEnabled: cleared by an authorization failure of a session bound to TPM_RH_LOCKOUT. */
+  lockoutAuthEnabled: boolean;
+  /** g_exclusiveAuditSession: the exclusive audit session, or TPM_RH_UNASSIGNED. */
+  exclusiveAuditSession: number;
   started: boolean;
   /** gp.orderlyState (persistent): SU_NONE_VALUE, or the last Shutdown type (+ libtpms flags). */
   orderlyState: number;
@@ -63,6 +70,9 @@ export function newState(banks: readonly BankName[]): Tpm2State {
     pcrs: new PcrStore(suite, allocation),
     nvAllocation: allocation.map((b) => b.slice()),
     objects: new ObjectSlots(),
+    sessions: new SessionStore(),
+    lockoutAuthEnabled: true,
+    exclusiveAuditSession: TPM_RH.UNASSIGNED,
     started: false,
     // A freshly manufactured libtpms TPM is orderly (SU_CLEAR), so the first Startup reports orderly.
     orderlyState: TPM_SU.CLEAR,
@@ -88,8 +98,21 @@ interface SeqSnap {
   firstBlock: boolean;
   ticketSafe: boolean;
 }
-/** Version 2: sequences keep midstates (version 1 kept the data they were fed). */
-export const TPM2_SNAPSHOT_VERSION = 2;
+interface SessionSnap {
+  type: AuthSessionState['type'];
+  authHash: number;
+  nonceTPM: string;
+  sessionKey: string;
+  symmetric: { algorithm: number; keyBits: number; mode: number };
+  boundEntity: string | null;
+  isDaBound: boolean;
+  isLockoutBound: boolean;
+  policyDigest: string;
+  isAudit: boolean;
+  auditDigest: string;
+}
+/** Version 3: authorization sessions (version 2: sequences keep midstates; version 1 kept the data they were fed). */
+export const TPM2_SNAPSHOT_VERSION = 3;
 export interface Tpm2Snapshot {
   version: typeof TPM2_SNAPSHOT_VERSION;
   algs: BankName[];
@@ -98,6 +121,10 @@ export interface Tpm2Snapshot {
   pcrCounter: number;
   pcrValues: string[][];
   objects: (SeqSnap | null)[];
+  sessions: (SessionSnap | null)[];
+  contextArray: number[];
+  lockoutAuthEnabled: boolean;
+  exclusiveAuditSession: number;
   started: boolean;
   orderlyState: number;
   prevOrderlyState: number;
@@ -117,6 +144,81 @@ function seqSnap(s: SequenceObject | null): SeqSnap | null {
   return { kind: s.kind, hashAlg: s.hashAlg, auth: toHex(s.auth), states, firstBlock: s.firstBlock, ticketSafe: s.ticketSafe };
 }
 
+function sessionSnap(s: AuthSessionState | null): SessionSnap | null {
+  if (!s) return null;
+  return {
+    type: s.type,
+    authHash: s.authHash,
+    nonceTPM: toHex(s.nonceTPM),
+    sessionKey: toHex(s.sessionKey),
+    symmetric: { ...s.symmetric },
+    boundEntity: s.boundEntity ? toHex(s.boundEntity) : null,
+    isDaBound: s.isDaBound,
+    isLockoutBound: s.isLockoutBound,
+    policyDigest: toHex(s.policyDigest),
+    isAudit: s.isAudit,
+    auditDigest: toHex(s.auditDigest),
+  };
+}
+
+const SYM_ALGS: ReadonlySet<number> = new Set(Object.values(SYM_ALG));
+
+/** A snapshot's session, checked as strictly as the rest: anything a live session could not hold is refused. */
+function restoreSession(v: unknown, algs: readonly HashAlg[]): AuthSessionState | null {
+  if (v === null) return null;
+  const bad = (what: string): never => {
+    throw new TypeError(`snapshot session: ${what}`);
+  };
+  if (typeof v !== 'object') bad('not an object');
+  const o = v as Partial<Record<keyof SessionSnap, unknown>>;
+  const type = o.type === 'hmac' || o.type === 'policy' || o.type === 'trial' ? o.type : bad('unknown type');
+  const alg = algs.find((a) => a.algId === o.authHash) ?? bad('unknown authHash');
+  const hex = (x: unknown, what: string): Uint8Array => (typeof x === 'string' ? fromHex(x) : bad(what));
+  const nonceTPM = hex(o.nonceTPM, 'nonceTPM');
+  if (nonceTPM.length < 16 || nonceTPM.length > alg.size) bad('nonceTPM size');
+  const sessionKey = hex(o.sessionKey, 'sessionKey');
+  if (sessionKey.length !== 0 && sessionKey.length !== alg.size) bad('sessionKey size');
+  const policyDigest = hex(o.policyDigest, 'policyDigest');
+  if (policyDigest.length !== (type === 'hmac' ? 0 : alg.size)) bad('policyDigest size');
+  const boundEntity = o.boundEntity === null ? null : hex(o.boundEntity, 'boundEntity');
+  if (boundEntity && boundEntity.length !== NAME_BUFFER_SIZE) bad('boundEntity size');
+  const sym = (typeof o.symmetric === 'object' && o.symmetric !== null ? o.symmetric : bad('symmetric')) as { algorithm?: unknown; keyBits?: unknown; mode?: unknown };
+  const symNum = (x: unknown): number => (typeof x === 'number' ? x : bad('symmetric'));
+  const symmetric = { algorithm: symNum(sym.algorithm), keyBits: symNum(sym.keyBits), mode: symNum(sym.mode) };
+  if (!SYM_ALGS.has(symmetric.algorithm)) bad('symmetric algorithm');
+  if (typeof o.isDaBound !== 'boolean' || typeof o.isLockoutBound !== 'boolean' || typeof o.isAudit !== 'boolean') bad('flags');
+  const auditDigest = hex(o.auditDigest, 'auditDigest');
+  if (auditDigest.length !== (o.isAudit ? alg.size : 0)) bad('auditDigest size');
+  return {
+    type,
+    authHash: alg.algId,
+    nonceTPM,
+    sessionKey,
+    symmetric,
+    boundEntity,
+    isDaBound: o.isDaBound as boolean,
+    isLockoutBound: o.isLockoutBound as boolean,
+    policyDigest,
+    isAudit: o.isAudit as boolean,
+    auditDigest,
+  };
+}
+
+function restoreSessions(v: Tpm2Snapshot, algs: readonly HashAlg[]): SessionStore {
+  if (!Array.isArray(v.sessions) || v.sessions.length !== MAX_LOADED_SESSIONS) throw new TypeError('snapshot sessions malformed');
+  if (!Array.isArray(v.contextArray) || v.contextArray.length !== MAX_ACTIVE_SESSIONS) throw new TypeError('snapshot contextArray malformed');
+  const slots = v.sessions.map((s) => restoreSession(s, algs));
+  const contextArray = v.contextArray.map((x) => {
+    if (!Number.isInteger(x) || x < 0 || x > MAX_LOADED_SESSIONS) throw new TypeError('snapshot contextArray entry out of range');
+    return x;
+  });
+  // Every loaded session has exactly one context entry and every entry names a loaded session.
+  const used = contextArray.filter((x) => x !== 0).sort();
+  const loaded = slots.flatMap((s, i) => (s ? [i + 1] : []));
+  if (used.join() !== loaded.join()) throw new TypeError('snapshot contextArray does not match its sessions');
+  return new SessionStore(slots, contextArray);
+}
+
 export function snapshotState(s: Tpm2State): Tpm2Snapshot {
   return {
     version: TPM2_SNAPSHOT_VERSION,
@@ -126,6 +228,10 @@ export function snapshotState(s: Tpm2State): Tpm2Snapshot {
     pcrCounter: s.pcrs.counter,
     pcrValues: s.pcrs.values.map((bank) => bank.map(toHex)),
     objects: s.objects.slots.map(seqSnap),
+    sessions: s.sessions.slots.map(sessionSnap),
+    contextArray: [...s.sessions.contextArray],
+    lockoutAuthEnabled: s.lockoutAuthEnabled,
+    exclusiveAuditSession: s.exclusiveAuditSession,
     started: s.started,
     orderlyState: s.orderlyState,
     prevOrderlyState: s.prevOrderlyState,
@@ -160,7 +266,35 @@ function restoreStates(states: unknown): Map<BankName, Uint8Array> {
   return out;
 }
 
-export function restoreState(v: unknown): Tpm2State {
+function restoreExclusive(v: unknown): number {
+  if (v === TPM_RH.UNASSIGNED) return v;
+  const ok = typeof v === 'number' && ((v >= LIMITS.HMAC_SESSION_FIRST && v <= LIMITS.HMAC_SESSION_LAST) || (v >= LIMITS.POLICY_SESSION_FIRST && v <= LIMITS.POLICY_SESSION_LAST));
+  return ok ? v : fault('snapshot exclusiveAuditSession malformed');
+}
+
+function fault(message: string): never {
+  throw new TypeError(message);
+}
+
+/**
+ * A version-2 snapshot (written before authorization sessions existed) is exactly a version-3
+ * one without sessions: read it as such, so sessions kept in a durable store survive the upgrade.
+ */
+function upgradeV2(v: unknown): unknown {
+  if (typeof v !== 'object' || v === null || (v as { version?: unknown }).version !== 2) return v;
+  for (const k of ['sessions', 'contextArray', 'lockoutAuthEnabled', 'exclusiveAuditSession']) if (k in v) return v;
+  return {
+    ...v,
+    version: TPM2_SNAPSHOT_VERSION,
+    sessions: new Array<null>(MAX_LOADED_SESSIONS).fill(null),
+    contextArray: new Array<number>(MAX_ACTIVE_SESSIONS).fill(0),
+    lockoutAuthEnabled: true,
+    exclusiveAuditSession: TPM_RH.UNASSIGNED,
+  };
+}
+
+export function restoreState(snapshot: unknown): Tpm2State {
+  const v = upgradeV2(snapshot);
   if (!isSnapshot(v)) throw new TypeError(`not a TPM 2.0 engine snapshot (version ${TPM2_SNAPSHOT_VERSION})`);
   const algs = v.algs.map((n) => {
     const a = algByName(n);
@@ -179,6 +313,9 @@ export function restoreState(v: unknown): Tpm2State {
     pcrs,
     nvAllocation: v.nvAllocation.map(fromHex),
     objects,
+    sessions: restoreSessions(v, algs),
+    lockoutAuthEnabled: typeof v.lockoutAuthEnabled === 'boolean' ? v.lockoutAuthEnabled : fault('snapshot lockoutAuthEnabled malformed'),
+    exclusiveAuditSession: restoreExclusive(v.exclusiveAuditSession),
     started: v.started,
     orderlyState: v.orderlyState,
     prevOrderlyState: v.prevOrderlyState,

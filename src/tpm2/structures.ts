@@ -92,6 +92,68 @@ export function decodeRhHierarchy(r: TpmReader, allowNull: boolean): number {
   return h;
 }
 
+/** TPMI_DH_OBJECT+: transient, persistent or TPM_RH_NULL; else TPM_RC_VALUE. */
+export function decodeDhObjectOrNull(r: TpmReader): number {
+  const h = r.u32();
+  const transient = h >= LIMITS.TRANSIENT_FIRST && h <= LIMITS.TRANSIENT_LAST;
+  const persistent = h >= LIMITS.PERSISTENT_FIRST && h <= LIMITS.PERSISTENT_LAST;
+  if (!transient && !persistent && h !== TPM_RH.NULL) fault(TPM_RC.VALUE);
+  return h;
+}
+
+/** TPM_RH_AUTH_00..TPM_RH_AUTH_FF (vendor authorization handles, Part 2 §7.4). */
+export const TPM_RH_AUTH_00 = 0x40000010;
+export const TPM_RH_AUTH_FF = 0x4000010f;
+
+/**
+ * TPMI_DH_ENTITY+: owner, endorsement, platform, lockout, transient, persistent, NV index, PCR,
+ * TPM_RH_AUTH_xx, or TPM_RH_NULL; else TPM_RC_VALUE (libtpms `Unmarshal.c`).
+ */
+export function decodeDhEntityOrNull(r: TpmReader): number {
+  const h = r.u32();
+  const ok =
+    h === TPM_RH.OWNER ||
+    h === TPM_RH.ENDORSEMENT ||
+    h === TPM_RH.PLATFORM ||
+    h === TPM_RH.LOCKOUT ||
+    h === TPM_RH.NULL ||
+    (h >= LIMITS.TRANSIENT_FIRST && h <= LIMITS.TRANSIENT_LAST) ||
+    (h >= LIMITS.PERSISTENT_FIRST && h <= LIMITS.PERSISTENT_LAST) ||
+    (h >= NV_INDEX_FIRST && h <= NV_INDEX_LAST) ||
+    h <= LIMITS.PCR_LAST ||
+    (h >= TPM_RH_AUTH_00 && h <= TPM_RH_AUTH_FF);
+  if (!ok) fault(TPM_RC.VALUE);
+  return h;
+}
+const NV_INDEX_FIRST = 0x01000000;
+const NV_INDEX_LAST = 0x01ffffff;
+
+/** The block ciphers libtpms 0.9.2 builds, with their key sizes (AES 128/256, Camellia 128/256, TDES 128/192). */
+const SYM_KEY_BITS: ReadonlyMap<number, readonly number[]> = new Map([
+  [0x0006, [128, 256]],
+  [0x0026, [128, 256]],
+  [0x0003, [128, 192]],
+]);
+const SYM_XOR = 0x000a;
+/** TPMI_ALG_SYM_MODE: CMAC, CTR, OFB, CBC, CFB, ECB, or TPM_ALG_NULL. */
+const SYM_MODES: ReadonlySet<number> = new Set([0x003f, 0x0040, 0x0041, 0x0042, 0x0043, 0x0044, TPM_ALG.NULL]);
+
+/**
+ * TPMT_SYM_DEF+ (Part 2 §11.1.6): algorithm (else TPM_RC_SYMMETRIC), keyBits (else TPM_RC_VALUE;
+ * for XOR a hash, else TPM_RC_HASH) and mode (else TPM_RC_MODE), as libtpms unmarshals them.
+ */
+export function decodeSymDef(r: TpmReader, suite: HashSuite): { algorithm: number; keyBits: number; mode: number } {
+  const algorithm = r.u16();
+  if (algorithm === TPM_ALG.NULL) return { algorithm, keyBits: 0, mode: 0 };
+  if (algorithm === SYM_XOR) return { algorithm, keyBits: decodeAlgHash(r, suite, false), mode: 0 };
+  const sizes = SYM_KEY_BITS.get(algorithm) ?? fault(TPM_RC.SYMMETRIC);
+  const keyBits = r.u16();
+  if (!sizes.includes(keyBits)) fault(TPM_RC.VALUE);
+  const mode = r.u16();
+  if (!SYM_MODES.has(mode)) fault(TPM_RC.MODE);
+  return { algorithm, keyBits, mode };
+}
+
 // ---- TPM2B (Part 2 §10.4) ---------------------------------------------------------------------
 
 /** Any TPM2B: u16 size (> max → TPM_RC_SIZE), then that many bytes. */

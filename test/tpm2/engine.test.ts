@@ -10,6 +10,7 @@ import { fromHex, toHex, u32be } from '../../src/bytes/index.js';
 import { createTpm2, TPM_CC, Tpm2Engine } from '../../src/tpm2/index.js';
 import * as C from './support/cmd.js';
 import { ALG } from './support/gen.js';
+import { Client, HASH } from './support/session-client.js';
 
 const rc = (r: Uint8Array): number => u32be(r, 6);
 const MBI = Uint8Array.of(8, 0, 0, 0, 0, 0, 0, 0); // minimal Multiboot2 info: total_size 8, reserved 0
@@ -163,11 +164,11 @@ describe('engine edges swtpm’s socket cannot carry', () => {
   });
   it('commands libtpms implements but this engine does not → TPM_RC_COMMAND_CODE', () => {
     const t = createTpm2();
-    // TPM2_Clear, TPM2_CreatePrimary, TPM2_Create, TPM2_ContextSave, TPM2_StartAuthSession, TPM2_ReadClock
-    for (const cc of [0x00000126, 0x00000131, 0x00000153, 0x00000162, 0x00000176, 0x00000181]) {
+    // TPM2_Clear, TPM2_CreatePrimary, TPM2_Create, TPM2_ContextSave, TPM2_ReadClock, TPM2_PolicyPCR
+    for (const cc of [0x00000126, 0x00000131, 0x00000153, 0x00000162, 0x00000181, 0x0000017f]) {
       expect(toHex(t.execute(C.cmd({ cc }), 0))).toBe('80010000000a00000143');
     }
-    expect(Tpm2Engine.implementedCommands()).toHaveLength(17);
+    expect(Tpm2Engine.implementedCommands()).toHaveLength(18);
   });
   it('resetEstablishment: localities 3 and 4 only, else TPM_BAD_LOCALITY 0x3D (swtpm ctrl RESET_TPMESTABLISHED)', () => {
     const t = createTpm2();
@@ -206,6 +207,42 @@ describe('snapshot / restore', () => {
   });
   it('restore rejects what is not a snapshot', () => {
     expect(() => Tpm2Engine.restore({ version: 9 })).toThrow(TypeError);
+    // version 2 (before authorization sessions) reads as version 3 without sessions; a mix is refused
+    const v2: Record<string, unknown> = { ...(createTpm2().snapshot() as unknown as Record<string, unknown>), version: 2 };
+    for (const k of ['sessions', 'contextArray', 'lockoutAuthEnabled', 'exclusiveAuditSession']) delete v2[k];
+    const t = Tpm2Engine.restore(v2);
+    expect(toHex(t.execute(C.getCap(1, 0x02000000, 5), 0))).toBe('80010000001300000000000000000100000000');
+    expect(() => Tpm2Engine.restore({ ...v2, contextArray: [] })).toThrow(TypeError);
+  });
+  it('authorization sessions survive snapshot/restore: the restored TPM accepts the next HMAC and rolls the same way', async () => {
+    const a = createTpm2();
+    const ca = new Client(async (x) => a.execute(x, 0));
+    await ca.start('hmac', { bind: 16, sym: { alg: 'aes' } });
+    await ca.start('audit', { hash: HASH.sha384 });
+    await ca.command({ cc: TPM_CC.GetRandom, params: Uint8Array.of(0, 4), sessions: [{ name: 'audit', attrs: 0x81 }] });
+    const snap = JSON.parse(JSON.stringify(a.snapshot())) as Record<string, unknown>;
+    const b = Tpm2Engine.restore(snap);
+    const cb = new Client(async (x) => b.execute(x, 0));
+    for (const [k, v] of ca.sessions) cb.sessions.set(k, { ...v });
+    const ev = (c: Client) =>
+      c.command({ cc: TPM_CC.PCR_Event, handles: [16], authHandles: 1, params: Uint8Array.of(0, 3, 1, 2, 3), sessions: [{ name: 'hmac', attrs: 0x21, bound: true }, { name: 'audit', attrs: 0x83 }] });
+    const [ra, rb] = [await ev(ca), await ev(cb)];
+    expect(ra.rc).toBe(0);
+    expect(rb.masked).toBe(ra.masked);
+    expect(rb.params).toBe(ra.params);
+    expect(ra.hmacOk && rb.hmacOk).toBe(true);
+    // strict restore: a session that no context entry names, a nonce of the wrong size, an unknown type
+    const sessions = snap.sessions as Record<string, unknown>[];
+    const bad = [
+      { ...snap, contextArray: new Array(64).fill(0) },
+      { ...snap, sessions: [{ ...sessions[0], nonceTPM: '00' }, sessions[1], sessions[2]] },
+      { ...snap, sessions: [{ ...sessions[0], type: 'x' }, sessions[1], sessions[2]] },
+      { ...snap, sessions: [{ ...sessions[0], symmetric: { algorithm: 0x99, keyBits: 0, mode: 0 } }, sessions[1], sessions[2]] },
+      { ...snap, sessions: sessions.slice(0, 2) },
+      { ...snap, lockoutAuthEnabled: 'yes' },
+      { ...snap, exclusiveAuditSession: 7 },
+    ];
+    for (const v of bad) expect(() => Tpm2Engine.restore(v)).toThrow(TypeError);
   });
 });
 

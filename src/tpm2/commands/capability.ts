@@ -48,6 +48,7 @@ import {
 import { fault } from '../marshal.js';
 import { inPolicyOrAuthGroup, inTcbGroup, PCR_ATTRIBUTES } from '../pcr.js';
 import { RC_1, RC_P, TPM_RC } from '../rc.js';
+import { MAX_ACTIVE_SESSIONS, MAX_LOADED_SESSIONS } from '../sessions.js';
 import { decodeCap } from '../structures.js';
 
 /** GetCapability's parameters, and what a capability may consult. */
@@ -114,8 +115,11 @@ function algorithms(q: CapQuery): CapAnswer {
 }
 
 /** The handles of one type (Part 2 §7.2) that exist, or undefined for a type GetCapability refuses. */
-function handlesOfType(ctx: CommandContext, ht: number): readonly number[] | undefined {
+function handlesOfType(ctx: CommandContext, ht: number, property: number): readonly number[] | undefined {
   switch (ht) {
+    case TPM_HT.HMAC_SESSION:
+      // TPM_HT_LOADED_SESSION: loaded HMAC and policy sessions from the context index of `property` on.
+      return ctx.state.sessions.loadedHandles(property & 0x00ffffff);
     case TPM_HT.TRANSIENT:
       return ctx.state.objects.handles();
     case TPM_HT.PCR:
@@ -124,9 +128,8 @@ function handlesOfType(ctx: CommandContext, ht: number): readonly number[] | und
       return LIBTPMS_PERMANENT_HANDLES;
     case TPM_HT.PERSISTENT:
     case TPM_HT.NV_INDEX:
-    case TPM_HT.HMAC_SESSION:
     case TPM_HT.POLICY_SESSION:
-      return []; // this engine keeps no NV, persistent objects or sessions
+      return []; // this engine keeps no NV, persistent objects or saved (TPM_HT_SAVED_SESSION) sessions
     default:
       return undefined;
   }
@@ -134,9 +137,10 @@ function handlesOfType(ctx: CommandContext, ht: number): readonly number[] | und
 
 /** TPM_CAP_HANDLES → TPML_HANDLE: handles of the type of `property`, from `property` on. */
 function handles(q: CapQuery): CapAnswer {
-  const all = handlesOfType(q.ctx, handleType(q.property)) ?? propertyError(TPM_RC.HANDLE);
+  const ht = handleType(q.property);
+  const all = handlesOfType(q.ctx, ht, q.property) ?? propertyError(TPM_RC.HANDLE);
   return list(
-    all.filter((h) => h >= q.property),
+    ht === TPM_HT.HMAC_SESSION ? all : all.filter((h) => h >= q.property),
     q,
     LIMITS.MAX_CAP_HANDLES,
     u32,
@@ -193,6 +197,10 @@ function propertyValues(q: CapQuery): Map<number, number> {
   const orderly = state.prevOrderlyState !== SU_NONE_VALUE ? TPMA_STARTUP_CLEAR_ORDERLY : 0;
   m.set(TPM_PT.STARTUP_CLEAR, (TPMA_STARTUP_CLEAR_ENABLES | orderly) >>> 0);
   m.set(TPM_PT.HR_TRANSIENT_AVAIL, state.objects.free);
+  m.set(TPM_PT.HR_LOADED, MAX_LOADED_SESSIONS - state.sessions.freeSlots);
+  m.set(TPM_PT.HR_LOADED_AVAIL, state.sessions.freeSlots);
+  m.set(TPM_PT.HR_ACTIVE, state.sessions.activeCount);
+  m.set(TPM_PT.HR_ACTIVE_AVAIL, MAX_ACTIVE_SESSIONS - state.sessions.activeCount);
   return m;
 }
 

@@ -1,10 +1,10 @@
 /**
  * TPM2_FlushContext (TPM 2.0 Library Part 3 §28.4; libtpms 0.9.2 `ContextCommands.c`).
- * flushHandle is a *parameter* (TPMI_DH_CONTEXT), so a bad one is TPM_RC_HANDLE + P1.
- * This TPM has no HMAC/policy sessions, so every session handle is "not loaded".
+ * flushHandle is a *parameter* (TPMI_DH_CONTEXT), so a bad one is TPM_RC_HANDLE + P1. A session
+ * handle is looked up by its context index only (libtpms SessionIsLoaded), whatever its type.
  */
 import type { CommandDef } from '../command.js';
-import { handleType, TPM_CC, TPM_HT } from '../constants.js';
+import { handleType, TPM_CC, TPM_HT, TPM_RH } from '../constants.js';
 import { fault } from '../marshal.js';
 import { RC_1, RC_P, TPM_RC } from '../rc.js';
 import { decodeDhContext } from '../structures.js';
@@ -19,10 +19,15 @@ export const FlushContext: CommandDef = {
   prepare(p) {
     const flushHandle = p.next(decodeDhContext);
     return (ctx) => {
-      if (handleType(flushHandle) !== TPM_HT.TRANSIENT || !ctx.state.objects.isPresent(flushHandle)) {
-        fault(TPM_RC.HANDLE + RC_P + RC_1);
+      const s = ctx.state;
+      if (handleType(flushHandle) === TPM_HT.TRANSIENT) {
+        if (!s.objects.isPresent(flushHandle)) fault(TPM_RC.HANDLE + RC_P + RC_1);
+        s.objects.flush(flushHandle);
+        return {};
       }
-      ctx.state.objects.flush(flushHandle);
+      if (!s.sessions.isLoaded(flushHandle)) fault(TPM_RC.HANDLE + RC_P + RC_1);
+      if (flushHandle === s.exclusiveAuditSession) s.exclusiveAuditSession = TPM_RH.UNASSIGNED;
+      s.sessions.flush(flushHandle);
       return {};
     };
   },

@@ -17,6 +17,8 @@ export const Hash: CommandDef = {
   handles: [],
   authHandles: 0,
   tpmaCc: 0x0000017d,
+  decryptSize: 2,
+  encryptSize: 2,
   prepare(p, state) {
     const data = p.next(decodeTpm2bMaxBuffer);
     const hashAlg = p.next((r) => decodeAlgHash(r, state.suite, false));

@@ -57,6 +57,7 @@ export const PCR_Event: CommandDef = {
   handles: ['TPMI_DH_PCR+'],
   authHandles: 1,
   tpmaCc: 0x0240013c,
+  decryptSize: 2,
   prepare(p) {
     const eventData = p.next(decodeTpm2bEvent);
     return (ctx, [pcr = 0]) => {

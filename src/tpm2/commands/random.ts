@@ -11,6 +11,7 @@ export const GetRandom: CommandDef = {
   handles: [],
   authHandles: 0,
   tpmaCc: 0x0000017b,
+  encryptSize: 2,
   prepare(p) {
     const bytesRequested = p.next((r) => r.u16());
     return (ctx) => {

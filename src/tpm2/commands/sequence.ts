@@ -26,6 +26,7 @@ export const HashSequenceStart: CommandDef = {
   handles: [],
   authHandles: 0,
   tpmaCc: 0x10000186,
+  decryptSize: 2,
   prepare(p, state) {
     const auth = p.next(decodeTpm2bDigest);
     const hashAlg = p.next((r) => decodeAlgHash(r, state.suite, true));
@@ -46,6 +47,7 @@ export const SequenceUpdate: CommandDef = {
   handles: ['TPMI_DH_OBJECT'],
   authHandles: 1,
   tpmaCc: 0x0200015c,
+  decryptSize: 2,
   prepare(p) {
     const buffer = p.next(decodeTpm2bMaxBuffer);
     return (ctx, [handle = 0]) => {
@@ -70,6 +72,8 @@ export const SequenceComplete: CommandDef = {
   handles: ['TPMI_DH_OBJECT'],
   authHandles: 1,
   tpmaCc: 0x0300013e,
+  decryptSize: 2,
+  encryptSize: 2,
   prepare(p) {
     const buffer = p.next(decodeTpm2bMaxBuffer);
     const hierarchy = p.next((r) => decodeRhHierarchy(r, true));
@@ -105,6 +109,7 @@ export const EventSequenceComplete: CommandDef = {
   handles: ['TPMI_DH_PCR+', 'TPMI_DH_OBJECT'],
   authHandles: 2,
   tpmaCc: 0x05400185,
+  decryptSize: 2,
   prepare(p) {
     const buffer = p.next(decodeTpm2bMaxBuffer);
     return (ctx, [pcr = 0, handle = 0]) => {

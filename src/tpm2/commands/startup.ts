@@ -50,6 +50,8 @@ export const Startup: CommandDef = {
       s.pcrs.startup(kind, locality, s.drtmPreStartup, s.saved?.pcrSave);
       s.pcrReConfig = false;
       s.objects.clear();
+      // SessionStartup: every loaded session is lost, whatever the startup type.
+      s.sessions.clear();
       s.started = true;
       s.orderlyState = SU_NONE_VALUE;
       return {};

@@ -26,6 +26,7 @@ export const GetTestResult: CommandDef = {
   handles: [],
   authHandles: 0,
   tpmaCc: 0x0000017c,
+  encryptSize: 2,
   prepare() {
     return () => ({ write: (w) => w.sized16(new Uint8Array(0)).u32(TPM_RC.SUCCESS) });
   },
