@@ -9,7 +9,8 @@ import addFormatsModule from 'ajv-formats';
 import type { Config } from './config.js';
 import { loadContract } from './http/openapi.js';
 import { SessionManager } from './sessions/manager.js';
-import { InMemorySessionStore, type SessionStore } from './sessions/store.js';
+import type { SessionStore } from './sessions/store.js';
+import { createStore } from './sessions/open-store.js';
 import { errorToProblem, problem, sendProblem } from './http/problem.js';
 import { parseJsonBody } from './http/json.js';
 import { clientErrorHandler, frameworkErrorHandler, installTimeouts, methodsFor } from './http/edge.js';
@@ -84,7 +85,10 @@ export async function buildApp(config: Config, opts: AppOptions = {}): Promise<A
   await app.register(multipart, { throwFileSizeLimit: true });
 
   const contract = loadContract();
-  const sessions = new SessionManager(opts.store ?? new InMemorySessionStore(), {
+  // The session store: opened (schema migrated) before the first request; closed with the app.
+  const store = opts.store ?? createStore(config.store);
+  await store.open();
+  const sessions = new SessionManager(store, {
     ttlMs: config.sessionTtlMs,
     maxSessions: config.maxSessions,
     ...(opts.now ? { now: opts.now } : {}),
@@ -129,6 +133,7 @@ export async function buildApp(config: Config, opts: AppOptions = {}): Promise<A
   app.addHook('onClose', async () => {
     sessions.stopSweeper();
     await sockets.closeAll();
+    if (!opts.store) await store.close();
   });
   return { app, ctx };
 }

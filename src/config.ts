@@ -55,6 +55,31 @@ export interface Config {
   socketIdleMs: number;
   /** Longest a socket client keeps the session's turn inside a SHA-1 thread or dynamic launch (SOCKET_SEQUENCE_HOLD_MS). */
   socketHoldMs: number;
+  /** Where sessions are kept (README "Durable sessions"). */
+  store: StoreConfig;
+}
+
+export type StoreConfig =
+  | { driver: 'sqlite'; dataDir: string }
+  | { driver: 'postgres'; url: string; schema: string; poolMax: number }
+  | { driver: 'memory' };
+
+/**
+ * DATABASE_URL=postgres://… → PostgreSQL (DATABASE_SCHEMA, PG_POOL_MAX); otherwise SQLite in
+ * DATA_DIR (default ./data; ':memory:' keeps it in memory); STORE=memory keeps nothing durable.
+ */
+function storeEnv(env: NodeJS.ProcessEnv): StoreConfig {
+  const url = env.DATABASE_URL;
+  if (url !== undefined && url !== '') {
+    if (!/^postgres(ql)?:\/\//.test(url)) throw new Error('DATABASE_URL must be a postgres:// or postgresql:// URL');
+    const schema = env.DATABASE_SCHEMA === undefined || env.DATABASE_SCHEMA === '' ? 'public' : env.DATABASE_SCHEMA;
+    if (!/^[A-Za-z_][A-Za-z0-9_]{0,62}$/.test(schema)) throw new Error(`DATABASE_SCHEMA must be a plain SQL identifier, got ${JSON.stringify(schema)}`);
+    return { driver: 'postgres', url, schema, poolMax: intEnv(env, 'PG_POOL_MAX', 16, 2, 1000) };
+  }
+  const store = env.STORE ?? '';
+  if (store === 'memory') return { driver: 'memory' };
+  if (store !== '' && store !== 'sqlite') throw new Error(`STORE must be sqlite or memory (PostgreSQL: set DATABASE_URL), got ${JSON.stringify(store)}`);
+  return { driver: 'sqlite', dataDir: env.DATA_DIR === undefined || env.DATA_DIR === '' ? './data' : env.DATA_DIR };
 }
 
 /** 127.0.0.0/8, ::1 or localhost. */
@@ -123,5 +148,6 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     socketPortRange: portRangeEnv(env, 'SOCKET_PORT_RANGE', [20000, 29999]),
     socketIdleMs: intEnv(env, 'SOCKET_IDLE_SECONDS', 300, 1, 7 * 24 * 3600) * 1000,
     socketHoldMs: intEnv(env, 'SOCKET_SEQUENCE_HOLD_MS', 2000, 1, 60_000),
+    store: storeEnv(env),
   };
 }

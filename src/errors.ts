@@ -24,10 +24,12 @@ export const PROBLEMS = {
   'tpm-refused': { status: 422, title: 'The TPM refused the operation' },
   'event-log-invalid': { status: 422, title: 'The event log cannot be parsed' },
   'launch-rule': { status: 422, title: 'The launch breaks a Secure Launch rule' },
+  'snapshot-invalid': { status: 422, title: 'The session snapshot is of another version, damaged or altered' },
   'too-many-sessions': { status: 429, title: 'Too many sessions' },
   'header-too-large': { status: 431, title: 'The request header fields are too large' },
   'internal': { status: 500, title: 'Internal error' },
   'socket-ports-exhausted': { status: 503, title: 'No free ports for a TPM socket' },
+  'store-unavailable': { status: 503, title: 'The session store is unavailable' },
 } as const;
 
 export type ProblemKind = keyof typeof PROBLEMS;

@@ -298,6 +298,11 @@ export class Tcg2Log {
   }
 
   toJSON(): Tcg2LogSnapshot {
+    return { ...this.headerJSON(), events: this.eventsJSON(0) };
+  }
+
+  /** The snapshot without its events (what does not grow with the log). */
+  headerJSON(): Tcg2LogSnapshot {
     return {
       kind: 'tcg2',
       size: this.size,
@@ -306,8 +311,13 @@ export class Tcg2Log {
       specErrata: this.specErrata,
       uintnSize: this.uintnSize,
       vendorInfo: toHex(this.vendorInfo),
-      events: this.list.map((e) => ({ pcr: e.pcr, type: e.type, digests: e.digests.map((d) => toHex(d.digest)), data: toHex(e.data) })),
+      events: [],
     };
+  }
+
+  /** The snapshot's events from index `from` on (a durable store appends only these). */
+  eventsJSON(from: number): Tcg2LogSnapshot['events'] {
+    return this.list.slice(from).map((e) => ({ pcr: e.pcr, type: e.type, digests: e.digests.map((d) => toHex(d.digest)), data: toHex(e.data) }));
   }
 
   static fromJSON(s: Tcg2LogSnapshot): Tcg2Log {

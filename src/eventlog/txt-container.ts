@@ -229,12 +229,17 @@ export class TxtContainerLog {
   }
 
   toJSON(): TxtContainerSnapshot {
-    return {
-      kind: 'txt-container',
-      size: this.size,
-      containerSize: this.containerSize,
-      events: this.list.map((e) => ({ pcr: e.pcr, type: e.type, digest: toHex(e.digest), data: toHex(e.data) })),
-    };
+    return { ...this.headerJSON(), events: this.eventsJSON(0) };
+  }
+
+  /** The snapshot without its events (what does not grow with the log). */
+  headerJSON(): TxtContainerSnapshot {
+    return { kind: 'txt-container', size: this.size, containerSize: this.containerSize, events: [] };
+  }
+
+  /** The snapshot's events from index `from` on (a durable store appends only these). */
+  eventsJSON(from: number): TxtContainerSnapshot['events'] {
+    return this.list.slice(from).map((e) => ({ pcr: e.pcr, type: e.type, digest: toHex(e.digest), data: toHex(e.data) }));
   }
 
   static fromJSON(s: TxtContainerSnapshot): TxtContainerLog {

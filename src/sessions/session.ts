@@ -63,6 +63,42 @@ export interface SessionCheckpoint {
   extendsOutsideLog: number;
 }
 
+/** One log event as plain data (the `events` element of the log's snapshot). */
+export type SessionLogEvent = TxtContainerSnapshot['events'][number] | Tcg2LogSnapshot['events'][number];
+
+/**
+ * Everything of a session but its log events, as plain data: what a durable store rewrites on every
+ * commit (a few KiB whatever the session's history); the events are stored one row each, append-only.
+ */
+export interface SessionHead extends Omit<SessionCheckpoint, 'log'> {
+  options: SessionOptions;
+  /** The log's snapshot with `events: []`. */
+  log: TxtContainerSnapshot | Tcg2LogSnapshot;
+}
+
+/**
+ * The cross-replica side of a session's turn, installed by the session manager when a durable store
+ * is configured: `begin` takes the session's store lock and brings the in-memory state up to the
+ * stored one; the transaction's `commit` writes what changed before the response is sent.
+ */
+export interface SessionPersistence {
+  begin(session: Session, lock?: SessionStoreLock): Promise<SessionPersistTxn>;
+  /** Before a read: bring the session up to the stored state (and mark it used). */
+  refresh(session: Session): Promise<void>;
+  /** Hold the session's store lock across several transactions (Session.lease). */
+  lock(session: Session): Promise<SessionStoreLock>;
+}
+
+export interface SessionPersistTxn {
+  /** Write the session; log events from index `eventsFrom` on are new or changed. */
+  commit(eventsFrom: number): Promise<void>;
+  abort(): Promise<void>;
+}
+
+export interface SessionStoreLock {
+  release(): Promise<void>;
+}
+
 /** A whole session as plain JSON-able data (what a durable store keeps). */
 export interface SessionSnapshot extends SessionCheckpoint {
   version: 1;
@@ -91,6 +127,10 @@ export class Session {
   lastUsedAt: number;
   private readonly closeHooks = new Set<() => void>();
   private closed = false;
+  /** Set by the session manager when a durable store keeps the session. */
+  persistence: SessionPersistence | undefined;
+  /** Version of the stored row the in-memory state equals (-1: unknown, reload before use). */
+  storedVersion = 0;
 
   constructor(
     readonly id: string,
@@ -153,21 +193,36 @@ export class Session {
     return this.queue.run(() => this.checked(fn, opts));
   }
 
-  /** Checkpoint, run, roll back on failure: the body of a transaction, for a caller that holds the turn. */
-  private async checked<T>(fn: (signal: AbortSignal) => Promise<T> | T, opts: TransactOptions = {}): Promise<T> {
-    const undo = this.mark();
+  /**
+   * Checkpoint, run, roll back on failure: the body of a transaction, for a caller that holds the
+   * turn. With a durable store the change is committed before this resolves; a commit that fails
+   * puts the session back and throws (503 `store-unavailable`).
+   */
+  private async checked<T>(fn: (signal: AbortSignal) => Promise<T> | T, opts: TransactOptions = {}, lock?: SessionStoreLock): Promise<T> {
+    const txn = this.persistence ? await this.persistence.begin(this, lock) : undefined;
+    const { undo, eventsFrom } = this.mark();
     const ac = new AbortController();
     const timer = opts.timeoutMs === undefined ? undefined : setTimeout(() => ac.abort(new TransactionTimeout(opts.timeoutMs ?? 0)), opts.timeoutMs);
+    let result: T;
     try {
-      const result = await fn(ac.signal);
-      this.log.release();
-      return result;
+      result = await fn(ac.signal);
     } catch (e) {
       undo();
+      await txn?.abort();
       throw e;
     } finally {
       if (timer) clearTimeout(timer);
     }
+    if (txn) {
+      try {
+        await txn.commit(eventsFrom());
+      } catch (e) {
+        undo();
+        throw e;
+      }
+    }
+    this.log.release();
+    return result;
   }
 
   /**
@@ -177,22 +232,29 @@ export class Session {
    * it after a bounded time.
    */
   lease(): Promise<SessionLease> {
-    return new Promise((resolveLease) => {
-      void this.queue.run(
-        () =>
-          new Promise<void>((release) => {
-            const lease: SessionLease = {
-              released: false,
-              transact: (fn) => this.checked(fn),
-              release: () => {
-                if (lease.released) return;
-                lease.released = true;
-                release();
-              },
-            };
-            resolveLease(lease);
-          }),
-      );
+    return new Promise((resolveLease, rejectLease) => {
+      void this.queue.run(async () => {
+        let lock: SessionStoreLock | undefined;
+        try {
+          lock = this.persistence ? await this.persistence.lock(this) : undefined;
+        } catch (e) {
+          rejectLease(e);
+          return;
+        }
+        await new Promise<void>((release) => {
+          const lease: SessionLease = {
+            released: false,
+            transact: (fn) => this.checked(fn, {}, lock),
+            release: () => {
+              if (lease.released) return;
+              lease.released = true;
+              if (lock) void lock.release().then(release, release);
+              else release();
+            },
+          };
+          resolveLease(lease);
+        });
+      });
     });
   }
 
@@ -201,26 +263,69 @@ export class Session {
    * states are small fixed-size data (sequences keep hash midstates), and the log only remembers
    * where it ended. Returns the function that puts everything back.
    */
-  private mark(): () => void {
+  private mark(): { undo: () => void; eventsFrom: () => number } {
     const engine = this.engine.snapshot();
     const tis = this.tis.snapshot();
     const { logFull, measurements, extendsOutsideLog, log } = this;
-    const undoLog = log instanceof TxtContainerLog ? ((m) => () => log.rollbackTo(m))(log.mark()) : ((m) => () => log.rollbackTo(m))(log.mark());
-    return () => {
-      this.engine = restoreEngine(this.options.family, engine);
-      this.tis = this.newTis();
-      this.tis.restore(tis);
-      this.log = log;
-      undoLog();
-      this.logFull = logFull;
-      this.measurements = measurements;
-      this.extendsOutsideLog = extendsOutsideLog;
+    const logMark = log instanceof TxtContainerLog ? log.mark() : log.mark();
+    const undoLog = log instanceof TxtContainerLog ? () => log.rollbackTo(logMark as ReturnType<TxtContainerLog['mark']>) : () => log.rollbackTo(logMark as ReturnType<Tcg2Log['mark']>);
+    return {
+      undo: () => {
+        this.engine = restoreEngine(this.options.family, engine);
+        this.tis = this.newTis();
+        this.tis.restore(tis);
+        this.log = log;
+        undoLog();
+        this.logFull = logFull;
+        this.measurements = measurements;
+        this.extendsOutsideLog = extendsOutsideLog;
+      },
+      // The first log event this transaction appended or changed (Xen fills digests after appending).
+      eventsFrom: () => logMark.undo.reduce((m, u) => Math.min(m, u.index), logMark.count),
     };
+  }
+
+  /** Everything but the log events, as plain data (SessionHead). */
+  head(): SessionHead {
+    return {
+      options: { ...this.options, banks: [...this.options.banks] },
+      engine: this.engine.snapshot(),
+      tis: this.tis.snapshot(),
+      log: this.log.headerJSON(),
+      logFull: this.logFull,
+      measurements: this.measurements,
+      extendsOutsideLog: this.extendsOutsideLog,
+    };
+  }
+
+  /** The log events from index `from` on, as plain data. */
+  logEvents(from: number): SessionLogEvent[] {
+    return this.log.eventsJSON(from);
+  }
+
+  /** Put the session in the state of a stored head and its events (built fully before anything changes). */
+  load(head: SessionHead, events: SessionLogEvent[], version: number, lastUsedAt: number): void {
+    const cp = { ...head, log: { ...head.log, events } } as SessionCheckpoint;
+    const engine = restoreEngine(this.options.family, cp.engine);
+    const tis = new TisDevice(engine, { ...(this.options.tis ?? {}), profile: this.options.tisProfile });
+    tis.restore(cp.tis as ReturnType<TisDevice['snapshot']>);
+    const log = cp.log.kind === 'txt-container' ? TxtContainerLog.fromJSON(cp.log) : Tcg2Log.fromJSON(cp.log);
+    this.engine = engine;
+    this.tis = tis;
+    this.log = log;
+    this.logFull = cp.logFull;
+    this.measurements = cp.measurements;
+    this.extendsOutsideLog = cp.extendsOutsideLog ?? 0;
+    this.storedVersion = version;
+    this.lastUsedAt = Math.max(this.lastUsedAt, lastUsedAt);
   }
 
   /** Read-only work in the session's turn (nothing to roll back). */
   read<T>(fn: () => Promise<T> | T): Promise<T> {
-    return this.queue.run(fn);
+    return this.queue.run(async () => {
+      if (this.persistence) await this.persistence.refresh(this);
+      return fn();
+    });
   }
 
   /** Put the session back exactly as it was at `cp` (an aborted upload changes nothing). */
