@@ -63,7 +63,8 @@ export interface TestServer {
 }
 
 export async function startServer(overrides: Partial<Config> = {}, opts: AppOptions = {}): Promise<TestServer> {
-  const config = { ...loadConfig({}), port: 0, host: '127.0.0.1', ...overrides };
+  // Sessions in memory unless the test names a store (the store suites do).
+  const config: Config = { ...loadConfig({}), store: { driver: 'memory' }, port: 0, host: '127.0.0.1', ...overrides };
   const { app, ctx } = await buildApp(config, opts);
   await app.listen({ host: '127.0.0.1', port: 0 });
   const addr = app.server.address();
