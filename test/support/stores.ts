@@ -66,6 +66,7 @@ export function postgresStore(): TestStore {
     config: { driver: 'postgres', url: PG_URL, schema, poolMax: 16 },
     env: { DATABASE_URL: PG_URL, DATABASE_SCHEMA: schema, STORE: '' },
     cleanup: async () => {
+      if (!postgresReachable()) return;
       const c = new pg.Client({ connectionString: PG_URL });
       await c.connect();
       try {
