@@ -214,7 +214,7 @@ export async function crashScenario(env: Record<string, string>, kills: number, 
     for (let cycle = 0; cycle < kills; cycle++) {
       let killed = false;
       const victim = srv;
-      const delay = 150 + rnd(1000);
+      const delay = 100 + rnd(700);
       const killer = new Promise<void>((resolve) => {
         setTimeout(() => {
           killed = true;
