@@ -6,10 +6,17 @@ import { loadConfig } from './config.js';
 import { buildApp } from './app.js';
 import { closeHashPool } from './hash/parallel.js';
 
-const config = loadConfig();
-const { app } = await buildApp(config, {
-  logger: { level: config.logLevel },
-});
+let config: ReturnType<typeof loadConfig>;
+let built: Awaited<ReturnType<typeof buildApp>>;
+try {
+  config = loadConfig();
+  // Opens the session store and applies its schema migrations (refuses a newer schema).
+  built = await buildApp(config, { logger: { level: config.logLevel } });
+} catch (err) {
+  process.stderr.write(`tpm-measure could not start: ${err instanceof Error ? err.message : String(err)}\n`);
+  process.exit(1);
+}
+const { app } = built;
 
 let closing = false;
 async function shutdown(signal: string): Promise<void> {
