@@ -100,7 +100,7 @@ export class SessionManager {
         };
       },
       refresh: async (s: Session): Promise<void> => {
-        const version = await guard(() => store.touch(s.id, s.lastUsedAt));
+        const version = await guard(() => store.touch(s.id, s.lastUsedAt, Math.min(60_000, Math.floor(this.opts.ttlMs / 20))));
         if (version === undefined) throw gone(s);
         if (version !== s.storedVersion) await bringUp(s, await guard(() => store.load(s.id)));
       },

@@ -159,8 +159,13 @@ export class PgSessionStore implements SessionStore {
     return Number((await this.pool.query<{ n: string }>('SELECT count(*) AS n FROM sessions')).rows[0]?.n ?? 0);
   }
 
-  async touch(id: string, lastUsedAt: number): Promise<number | undefined> {
-    const r = await this.pool.query<{ version: string }>('UPDATE sessions SET last_used_at = GREATEST(last_used_at, $2) WHERE id = $1 RETURNING version', [id, lastUsedAt]);
+  async touch(id: string, lastUsedAt: number, minAdvanceMs = 0): Promise<number | undefined> {
+    // One statement: the version, and last_used_at moved only when it is more than minAdvanceMs behind.
+    const r = await this.pool.query<{ version: string }>(
+      `WITH t AS (UPDATE sessions SET last_used_at = $2 WHERE id = $1 AND last_used_at < $3 RETURNING version)
+       SELECT version FROM t UNION ALL SELECT version FROM sessions WHERE id = $1 AND NOT EXISTS (SELECT 1 FROM t)`,
+      [id, lastUsedAt, lastUsedAt - minAdvanceMs],
+    );
     const v = r.rows[0]?.version;
     return v === undefined ? undefined : Number(v);
   }

@@ -118,9 +118,11 @@ export class SqliteSessionStore implements SessionStore {
     return (this.conn.prepare('SELECT count(*) AS n FROM sessions').get() as { n: number }).n;
   }
 
-  async touch(id: string, lastUsedAt: number): Promise<number | undefined> {
-    const r = this.conn.prepare('UPDATE sessions SET last_used_at = max(last_used_at, ?) WHERE id = ? RETURNING version').get(lastUsedAt, id) as { version: number } | undefined;
-    return r?.version;
+  async touch(id: string, lastUsedAt: number, minAdvanceMs = 0): Promise<number | undefined> {
+    const db = this.conn;
+    const r = db.prepare('UPDATE sessions SET last_used_at = ? WHERE id = ? AND last_used_at < ? RETURNING version').get(lastUsedAt, id, lastUsedAt - minAdvanceMs) as { version: number } | undefined;
+    if (r) return r.version;
+    return (db.prepare('SELECT version FROM sessions WHERE id = ?').get(id) as { version: number } | undefined)?.version;
   }
 
   async expire(cutoff: number, keep: ReadonlySet<string>): Promise<string[]> {

@@ -54,8 +54,11 @@ export interface SessionStore {
   /** Ids of the stored sessions (of `owner` when given), oldest first. */
   ids(owner?: string | null): Promise<string[]>;
   count(): Promise<number>;
-  /** Mark a session used; its stored version, undefined when the row is gone. */
-  touch(id: string, lastUsedAt: number): Promise<number | undefined>;
+  /**
+   * Mark a session used (written only when the stored time is more than `minAdvanceMs` older, so
+   * reads rarely write); its stored version, undefined when the row is gone.
+   */
+  touch(id: string, lastUsedAt: number, minAdvanceMs?: number): Promise<number | undefined>;
   /** Delete the sessions last used before `cutoff` except `keep`; returns their ids. */
   expire(cutoff: number, keep: ReadonlySet<string>): Promise<string[]>;
   /** Lock the session for one write transaction (inside `lock` when the caller holds one). */
@@ -104,10 +107,10 @@ export class MemorySessionStore implements SessionStore {
   async count(): Promise<number> {
     return this.rows.size;
   }
-  async touch(id: string, lastUsedAt: number): Promise<number | undefined> {
+  async touch(id: string, lastUsedAt: number, minAdvanceMs = 0): Promise<number | undefined> {
     const r = this.rows.get(id);
     if (!r) return undefined;
-    r.lastUsedAt = Math.max(r.lastUsedAt, lastUsedAt);
+    if (lastUsedAt - r.lastUsedAt > minAdvanceMs) r.lastUsedAt = lastUsedAt;
     return r.version;
   }
   async expire(cutoff: number, keep: ReadonlySet<string>): Promise<string[]> {
