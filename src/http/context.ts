@@ -66,7 +66,7 @@ export function jsonLimit(ctx: HttpContext, needed: number): number {
   return Math.min(ctx.config.maxJsonBytes, needed);
 }
 
-export function route(app: FastifyInstance, ctx: HttpContext, operationId: string, handler: Handler, opts: { bodyLimit?: number } = {}): void {
+export function route(app: FastifyInstance, ctx: HttpContext, operationId: string, handler: Handler, opts: { bodyLimit?: number; beforeValidation?: (request: FastifyRequest) => void } = {}): void {
   const op = ctx.contract.operations.get(operationId);
   if (!op) throw new Error(`operation ${operationId} is not in openapi.yaml`);
   ctx.registered.add(operationId);
@@ -79,6 +79,7 @@ export function route(app: FastifyInstance, ctx: HttpContext, operationId: strin
     // The request media type must be one the contract lists for this operation.
     preValidation: async (request) => {
       checkQuery(request.url, queryTypes);
+      opts.beforeValidation?.(request);
       if (op.requestTypes.length === 0) return;
       const mt = mediaType(request);
       if (mt === undefined) {

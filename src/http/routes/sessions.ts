@@ -1,13 +1,28 @@
 /** Session lifecycle routes: create (fresh or from a snapshot), list, get, delete, snapshot, fork. */
-import type { FastifyInstance } from 'fastify';
+import type { FastifyInstance, FastifyRequest } from 'fastify';
+import { DomainError } from '../../errors.js';
 import { resolveSessionOptions, type SessionRequest } from '../../sessions/options.js';
 import { exportSnapshot, importSnapshot } from '../../sessions/snapshot-doc.js';
 import { jsonLimit, route, type HttpContext } from '../context.js';
 import { sessionView } from '../views.js';
 
-/** A session's options fit in a few hundred bytes; a snapshot holds the log, hex-encoded, plus the TPM state. */
+/** A session's options fit in a few hundred bytes; 16 KiB leaves room for whitespace. */
+const SESSION_BODY_BYTES = 16 * 1024;
+
+/** A snapshot holds the log, hex-encoded, plus the TPM state. */
 function createBodyBytes(ctx: HttpContext): number {
   return 4 * ctx.config.maxLogSize + 1024 * 1024;
+}
+
+/** Only a restore (`from`) may be larger than a session's options need (413 before validation otherwise). */
+function smallUnlessRestore(request: FastifyRequest): void {
+  const body = request.body;
+  if (typeof body === 'object' && body !== null && 'from' in body) return;
+  const declared = Number(request.headers['content-length'] ?? NaN);
+  const size = Number.isFinite(declared) ? declared : Buffer.byteLength(JSON.stringify(body ?? null));
+  if (size > SESSION_BODY_BYTES) {
+    throw new DomainError('payload-too-large', `a session's options are at most ${SESSION_BODY_BYTES} bytes (only a restore, {"from": snapshot}, may be larger)`, { limit: SESSION_BODY_BYTES });
+  }
 }
 
 export function registerSessionRoutes(app: FastifyInstance, ctx: HttpContext): void {
@@ -23,7 +38,7 @@ export function registerSessionRoutes(app: FastifyInstance, ctx: HttpContext): v
       session = await ctx.sessions.create(resolveSessionOptions(req, ctx.config));
     }
     return reply.code(201).header('location', `/v1/sessions/${session.id}`).send(sessionView(session, ctx.sessions));
-  }, { bodyLimit: jsonLimit(ctx, createBodyBytes(ctx)) });
+  }, { bodyLimit: jsonLimit(ctx, createBodyBytes(ctx)), beforeValidation: smallUnlessRestore });
 
   route(app, ctx, 'listSessions', async () => ({ sessions: (await ctx.sessions.list()).map((s) => sessionView(s, ctx.sessions)) }));
 
