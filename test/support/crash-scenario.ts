@@ -52,6 +52,9 @@ export interface CrashFigures {
   extendsChecked: number;
   mmioChecked: number;
   threadsChecked: number;
+  /** At the end: measurements in the logs and raw extends in PCR 23 (each acknowledged or found applied). */
+  finalMeasurements: number;
+  finalExtends: number;
 }
 
 async function call(url: string, init?: RequestInit): Promise<Response> {
@@ -197,7 +200,7 @@ async function openThread(base: string, t: ThreadSession, cycle: number): Promis
 }
 
 export async function crashScenario(env: Record<string, string>, kills: number, log: (s: string) => void): Promise<CrashFigures> {
-  const figures: CrashFigures = { kills: 0, ackedOperations: 0, measurementsChecked: 0, extendsChecked: 0, mmioChecked: 0, threadsChecked: 0 };
+  const figures: CrashFigures = { kills: 0, ackedOperations: 0, measurementsChecked: 0, extendsChecked: 0, mmioChecked: 0, threadsChecked: 0, finalMeasurements: 0, finalExtends: 0 };
   const serverEnv = { ...env, SESSION_TTL_SECONDS: '86400', MAX_LOG_SIZE: String(16 * 1024 * 1024) };
   let srv: ChildServer = await startChildServer(serverEnv);
   const sessions: LoadSession[] = [];
@@ -214,6 +217,8 @@ export async function crashScenario(env: Record<string, string>, kills: number, 
     for (let cycle = 0; cycle < kills; cycle++) {
       let killed = false;
       const victim = srv;
+      // The thread is opened (and acknowledged) first, so that every kill lands while it is open.
+      const threadOps = await openThread(victim.url, thread, cycle);
       const delay = 100 + rnd(700);
       const killer = new Promise<void>((resolve) => {
         setTimeout(() => {
@@ -222,16 +227,7 @@ export async function crashScenario(env: Record<string, string>, kills: number, 
         }, delay);
       });
       const dead = (): boolean => killed;
-      const work = Promise.all([
-        ...sessions.map((s) => load(victim.url, cycle, s, dead)),
-        openThread(victim.url, thread, cycle).catch((e: unknown) => {
-          if (!dead()) throw e;
-          // Killed before both thread commands were acknowledged: not known open.
-          thread.open = undefined;
-          return 0;
-        }),
-      ]);
-      const counts = await work;
+      const counts = [threadOps, ...(await Promise.all(sessions.map((s) => load(victim.url, cycle, s, dead))))];
       await killer;
       figures.kills++;
       figures.ackedOperations += counts.reduce((a, b) => a + b, 0);
@@ -243,5 +239,7 @@ export async function crashScenario(env: Record<string, string>, kills: number, 
   } finally {
     await srv.kill('SIGKILL');
   }
+  figures.finalMeasurements = sessions.reduce((n, s) => n + s.acked.size, 0);
+  figures.finalExtends = sessions.reduce((n, s) => n + s.extends.length, 0);
   return figures;
 }
