@@ -1061,6 +1061,7 @@ export interface operations {
                     };
                 };
             };
+            503: components["responses"]["Problem"];
         };
     };
     createSession: {
@@ -1124,6 +1125,7 @@ export interface operations {
                 };
             };
             404: components["responses"]["Problem"];
+            503: components["responses"]["Problem"];
         };
     };
     deleteSession: {
@@ -1145,6 +1147,7 @@ export interface operations {
                 content?: never;
             };
             404: components["responses"]["Problem"];
+            503: components["responses"]["Problem"];
         };
     };
     getSessionSnapshot: {
@@ -1238,6 +1241,7 @@ export interface operations {
             404: components["responses"]["Problem"];
             413: components["responses"]["Problem"];
             415: components["responses"]["Problem"];
+            503: components["responses"]["Problem"];
         };
     };
     dynamicLaunch: {
@@ -1278,6 +1282,7 @@ export interface operations {
             };
             413: components["responses"]["Problem"];
             415: components["responses"]["Problem"];
+            503: components["responses"]["Problem"];
         };
     };
     getPcrs: {
@@ -1301,6 +1306,7 @@ export interface operations {
                 };
             };
             404: components["responses"]["Problem"];
+            503: components["responses"]["Problem"];
         };
     };
     measure: {
@@ -1368,6 +1374,7 @@ export interface operations {
             413: components["responses"]["Problem"];
             415: components["responses"]["Problem"];
             422: components["responses"]["Problem"];
+            503: components["responses"]["Problem"];
         };
     };
     getEventLog: {
@@ -1393,6 +1400,7 @@ export interface operations {
             };
             404: components["responses"]["Problem"];
             406: components["responses"]["Problem"];
+            503: components["responses"]["Problem"];
         };
     };
     getEventLogPointer: {
@@ -1419,6 +1427,7 @@ export interface operations {
             400: components["responses"]["Problem"];
             404: components["responses"]["Problem"];
             406: components["responses"]["Problem"];
+            503: components["responses"]["Problem"];
         };
     };
     mmio: {
@@ -1448,6 +1457,7 @@ export interface operations {
             400: components["responses"]["Problem"];
             404: components["responses"]["Problem"];
             415: components["responses"]["Problem"];
+            503: components["responses"]["Problem"];
         };
     };
     getTisState: {
@@ -1471,6 +1481,7 @@ export interface operations {
                 };
             };
             404: components["responses"]["Problem"];
+            503: components["responses"]["Problem"];
         };
     };
     getSocket: {
@@ -1494,6 +1505,7 @@ export interface operations {
                 };
             };
             404: components["responses"]["Problem"];
+            503: components["responses"]["Problem"];
         };
     };
     openSocket: {
@@ -1549,6 +1561,7 @@ export interface operations {
                 content?: never;
             };
             404: components["responses"]["Problem"];
+            503: components["responses"]["Problem"];
         };
     };
     replayEventLog: {
@@ -1709,6 +1722,7 @@ export interface operations {
             413: components["responses"]["Problem"];
             415: components["responses"]["Problem"];
             422: components["responses"]["Problem"];
+            503: components["responses"]["Problem"];
         };
     };
 }
