@@ -48,6 +48,19 @@ export interface PgStoreOptions {
   poolMax?: number;
 }
 
+/**
+ * A checked-out client whose connection breaks emits 'error'; without a listener that would end the
+ * process. The query in flight rejects anyway (and the transaction answers 503), so it is ignored here.
+ */
+const guarded = new WeakSet<pg.PoolClient>();
+function guard(c: pg.PoolClient): pg.PoolClient {
+  if (!guarded.has(c)) {
+    guarded.add(c);
+    c.on('error', () => undefined);
+  }
+  return c;
+}
+
 function quoteIdent(s: string): string {
   return `"${s.replace(/"/g, '""')}"`;
 }
@@ -70,7 +83,7 @@ export class PgSessionStore implements SessionStore {
   }
 
   async open(): Promise<void> {
-    const c = await this.pool.connect();
+    const c = guard(await this.pool.connect());
     try {
       await c.query('BEGIN');
       await c.query(`SELECT pg_advisory_xact_lock(hashtextextended('tpm-measure schema ' || $1, 0))`, [this.schema]);
@@ -103,7 +116,7 @@ export class PgSessionStore implements SessionStore {
   }
 
   private async inTx<T>(fn: (c: pg.ClientBase) => Promise<T>): Promise<T> {
-    const c = await this.pool.connect();
+    const c = guard(await this.pool.connect());
     try {
       await c.query('BEGIN');
       const r = await fn(c);
@@ -183,7 +196,7 @@ export class PgSessionStore implements SessionStore {
 
   async begin(id: string, lock?: StoreLock): Promise<StoreTxn> {
     const held = lock instanceof PgLock ? lock : undefined;
-    const c = held ? held.client : await this.pool.connect();
+    const c = held ? held.client : guard(await this.pool.connect());
     let done = false;
     const finish = (broken: boolean): void => {
       done = true;
@@ -231,7 +244,7 @@ export class PgSessionStore implements SessionStore {
   }
 
   async lock(id: string): Promise<StoreLock> {
-    const c = await this.pool.connect();
+    const c = guard(await this.pool.connect());
     try {
       await c.query(`SELECT pg_advisory_lock(${LOCK_KEY})`, [id]);
     } catch (e) {
