@@ -94,5 +94,9 @@ export function importSnapshot(doc: unknown, limits: SessionLimits): { options: 
     throw invalid(`the snapshot's state cannot be restored: ${e instanceof Error ? e.message : String(e)}`);
   }
   if (built.engine.family !== resolved.family) throw invalid('session.engine is not a TPM of the snapshot family');
+  const engineBanks = [...built.engine.banks()].sort().join(',');
+  if (resolved.family === '2.0' && engineBanks !== [...resolved.banks].sort().join(',')) {
+    throw invalid(`session.engine allocates ${engineBanks}, session.options.banks say ${resolved.banks.join(',')}`);
+  }
   return { options: resolved, start: { head: built.head(), events: built.logEvents(0) } };
 }
