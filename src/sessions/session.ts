@@ -131,6 +131,11 @@ export class Session {
   persistence: SessionPersistence | undefined;
   /** Version of the stored row the in-memory state equals (-1: unknown, reload before use). */
   storedVersion = 0;
+  /**
+   * The counters as of the last completed (committed) transaction: what a view read outside the
+   * session's turn shows, so that it never sees a transaction still running.
+   */
+  committed: { measurements: number; extendsOutsideLog: number; logFull: boolean } = { measurements: 0, extendsOutsideLog: 0, logFull: false };
 
   constructor(
     readonly id: string,
@@ -222,7 +227,12 @@ export class Session {
       }
     }
     this.log.release();
+    this.publish();
     return result;
+  }
+
+  private publish(): void {
+    this.committed = { measurements: this.measurements, extendsOutsideLog: this.extendsOutsideLog, logFull: this.logFull };
   }
 
   /**
@@ -318,6 +328,7 @@ export class Session {
     this.extendsOutsideLog = cp.extendsOutsideLog ?? 0;
     this.storedVersion = version;
     this.lastUsedAt = Math.max(this.lastUsedAt, lastUsedAt);
+    this.publish();
   }
 
   /** Read-only work in the session's turn (nothing to roll back). */
@@ -337,6 +348,7 @@ export class Session {
     this.logFull = cp.logFull;
     this.measurements = cp.measurements;
     this.extendsOutsideLog = cp.extendsOutsideLog ?? 0;
+    this.publish();
   }
 
   /**
