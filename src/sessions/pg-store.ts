@@ -202,11 +202,13 @@ export class PgSessionStore implements SessionStore {
       done = true;
       if (!held) c.release(broken);
     };
+    // Each step is one round trip: the statements go as one simple query with escaped literals.
+    const idLit = c.escapeLiteral(id);
     let version: number | undefined;
     try {
-      await c.query('BEGIN');
-      if (!held) await c.query(`SELECT pg_advisory_xact_lock(${LOCK_KEY})`, [id]);
-      const v = (await c.query<{ version: string }>('SELECT version FROM sessions WHERE id = $1', [id])).rows[0]?.version;
+      const lockSql = held ? '' : `SELECT pg_advisory_xact_lock(hashtextextended(${idLit}, 0));`;
+      const results = (await c.query(`BEGIN;${lockSql}SELECT version FROM sessions WHERE id = ${idLit}`)) as unknown as pg.QueryResult<{ version: string }>[];
+      const v = results[results.length - 1]?.rows[0]?.version;
       version = v === undefined ? undefined : Number(v);
     } catch (e) {
       await c.query('ROLLBACK').catch(() => undefined);
@@ -219,11 +221,16 @@ export class PgSessionStore implements SessionStore {
       commit: async (w: SessionWrite) => {
         if (done) throw new Error('transaction already finished');
         try {
-          const u = await c.query('UPDATE sessions SET version = $2, last_used_at = GREATEST(last_used_at, $3), head = $4 WHERE id = $1 AND version = $5', [id, w.version, w.lastUsedAt, JSON.stringify(w.head), version ?? -1]);
-          if (u.rowCount !== 1) throw new Error(`session ${id} changed or disappeared under its lock`);
-          await c.query('DELETE FROM session_events WHERE session_id = $1 AND idx >= $2', [id, w.eventsFrom]);
-          await this.insertEvents(c, id, w.eventsFrom, w.events);
-          await c.query('COMMIT');
+          const ints = [w.version, w.lastUsedAt, w.eventsFrom, version ?? -1];
+          if (!ints.every(Number.isSafeInteger)) throw new RangeError('non-integer version, time or index');
+          // The UPDATE must hit the row at the version read under the lock, or the whole write fails (1 / count(*) divides by zero).
+          const sql = [
+            `WITH u AS (UPDATE sessions SET version = ${w.version}, last_used_at = GREATEST(last_used_at, ${w.lastUsedAt}), head = ${c.escapeLiteral(JSON.stringify(w.head))}::jsonb WHERE id = ${idLit} AND version = ${version ?? -1} RETURNING 1) SELECT 1 / count(*) FROM u`,
+            `DELETE FROM session_events WHERE session_id = ${idLit} AND idx >= ${w.eventsFrom}`,
+            ...(w.events.length > 0 ? [`INSERT INTO session_events (session_id, idx, event) SELECT ${idLit}, ${w.eventsFrom} + (o - 1), e FROM jsonb_array_elements(${c.escapeLiteral(JSON.stringify(w.events))}::jsonb) WITH ORDINALITY AS t(e, o)`] : []),
+            'COMMIT',
+          ];
+          await c.query(sql.join(';\n'));
           finish(false);
         } catch (e) {
           await c.query('ROLLBACK').catch(() => undefined);

@@ -128,7 +128,7 @@ export class MemorySessionStore implements SessionStore {
       load: () => this.load(id),
       commit: async (w) => {
         const r = this.rows.get(id);
-        if (!r) throw new Error(`session ${id} is gone`);
+        if (!r || r.version !== version) throw new Error(`session ${id} changed or disappeared under its lock`);
         r.version = w.version;
         r.lastUsedAt = Math.max(r.lastUsedAt, w.lastUsedAt);
         r.head = clone(w.head);

@@ -203,6 +203,20 @@ for (const driver of drivers) {
       await expect(m.get(s.id)).rejects.toMatchObject({ kind: 'session-not-found' });
     });
 
+    if (driver.name !== 'postgres') {
+      // (PostgreSQL: the second begin would wait for the first one's lock; the replica test covers it.)
+      it('a write from a stale version is refused, never applied over a newer one', async () => {
+        const { managers, stores } = await setup(1);
+        const s = await managers[0]!.create(resolveSessionOptions({ family: '1.2' }, limits));
+        const w = { lastUsedAt: 1, head: s.head(), eventsFrom: 0, events: [] };
+        const t1 = await stores[0]!.begin(s.id);
+        const t2 = await stores[0]!.begin(s.id);
+        await t1.commit({ ...w, version: 2 });
+        await expect(t2.commit({ ...w, version: 2 })).rejects.toThrow(/changed or disappeared/);
+        expect((await stores[0]!.load(s.id))!.version).toBe(2);
+      });
+    }
+
     if (driver.name !== 'memory') {
       it('migrations: a second start is a no-op; a schema newer than this build is refused with a clear message', async () => {
         const { t } = await setup(1);
