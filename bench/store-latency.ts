@@ -35,6 +35,7 @@ function timed(inner: SessionStore, commits: number[]): SessionStore {
               return txn.version;
             },
             load: () => txn.load(),
+            changes: (v: number, known: number) => txn.changes(v, known),
             abort: () => txn.abort(),
             commit: async (w) => {
               const t0 = performance.now();

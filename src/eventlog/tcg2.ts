@@ -243,6 +243,11 @@ export class Tcg2Log {
     slot.digest = digest.slice();
   }
 
+  /** Number of events written. */
+  get eventCount(): number {
+    return this.list.length;
+  }
+
   /** A point to come back to: everything appended or overwritten after it can be undone. */
   mark(): Tcg2LogMark {
     this.undo = [];

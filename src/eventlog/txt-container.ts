@@ -171,6 +171,11 @@ export class TxtContainerLog {
     this.buf = grown;
   }
 
+  /** Number of events written. */
+  get eventCount(): number {
+    return this.list.length;
+  }
+
   /** A point to come back to: everything appended or overwritten after it can be undone. */
   mark(): LogMark {
     this.undo = [];

@@ -7,7 +7,7 @@
 import { randomBytes } from 'node:crypto';
 import { DomainError } from '../errors.js';
 import { Session, type SessionHead, type SessionLogEvent, type SessionOptions, type SessionPersistence, type SessionPersistTxn, type SessionStoreLock } from './session.js';
-import type { SessionStore, StoreLock, StoredSession } from './store.js';
+import type { SessionStore, StoreLock, StoredChanges, StoredSession } from './store.js';
 
 export interface SessionManagerOptions {
   ttlMs: number;
@@ -69,7 +69,17 @@ export class SessionManager {
       this.evict(s);
       return notFound(s.id);
     };
-    const bringUp = async (s: Session, stored: StoredSession | undefined): Promise<void> => {
+    /**
+     * Bring `s` up to the stored version: only what changed since the version it holds when it holds
+     * one (the cost of what another replica did, not of the history), else the whole session.
+     */
+    const bringUp = async (s: Session, changes: (v: number, known: number) => Promise<StoredChanges | undefined>, whole: () => Promise<StoredSession | undefined>): Promise<void> => {
+      if (s.storedVersion > 0) {
+        const c = await guard(() => changes(s.storedVersion, s.log.eventCount));
+        if (!c) throw gone(s);
+        if (s.applyChanges(c.head, c.events, c.count, c.version, c.lastUsedAt)) return;
+      }
+      const stored = await guard(whole);
       if (!stored) throw gone(s);
       s.load(stored.head, stored.events, stored.version, stored.lastUsedAt);
     };
@@ -78,7 +88,7 @@ export class SessionManager {
         const txn = await guard(() => store.begin(s.id, lock as StoreLock | undefined));
         try {
           if (txn.version === undefined) throw gone(s);
-          if (txn.version !== s.storedVersion) await bringUp(s, await guard(() => txn.load()));
+          if (txn.version !== s.storedVersion) await bringUp(s, (v, known) => txn.changes(v, known), () => txn.load());
         } catch (e) {
           await txn.abort().catch(() => undefined);
           throw e;
@@ -102,7 +112,7 @@ export class SessionManager {
       refresh: async (s: Session): Promise<void> => {
         const version = await guard(() => store.touch(s.id, s.lastUsedAt, Math.min(60_000, Math.floor(this.opts.ttlMs / 20))));
         if (version === undefined) throw gone(s);
-        if (version !== s.storedVersion) await bringUp(s, await guard(() => store.load(s.id)));
+        if (version !== s.storedVersion) await bringUp(s, (v, known) => store.changes(s.id, v, known), () => store.load(s.id));
       },
       lock: (s: Session) => guard(() => store.lock(s.id)),
     };

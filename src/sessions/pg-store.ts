@@ -7,7 +7,7 @@
  * connection across its transactions, so no other replica interleaves with a TPM 1.2 SHA-1 thread.
  */
 import pg from 'pg';
-import { SCHEMA_VERSION, SchemaTooNewError, type SessionStore, type SessionWrite, type StoreLock, type StoreTxn, type StoredSession } from './store.js';
+import { SCHEMA_VERSION, SchemaTooNewError, type SessionStore, type SessionWrite, type StoreLock, type StoreTxn, type StoredChanges, type StoredSession } from './store.js';
 import type { SessionHead, SessionLogEvent } from './session.js';
 
 /** Versioned migrations: index i brings the schema from version i to i + 1. */
@@ -18,12 +18,14 @@ const MIGRATIONS: readonly string[] = [
      created_at BIGINT NOT NULL,
      last_used_at BIGINT NOT NULL,
      version BIGINT NOT NULL,
+     event_count INTEGER NOT NULL,
      head JSONB NOT NULL
    );
    CREATE INDEX sessions_last_used ON sessions (last_used_at);
    CREATE TABLE session_events (
      session_id TEXT NOT NULL REFERENCES sessions (id) ON DELETE CASCADE,
      idx INTEGER NOT NULL,
+     version BIGINT NOT NULL,
      event JSONB NOT NULL,
      PRIMARY KEY (session_id, idx)
    );`,
@@ -110,9 +112,24 @@ export class PgSessionStore implements SessionStore {
     return { id: r.id, owner: r.owner, createdAt: Number(r.created_at), lastUsedAt: Number(r.last_used_at), version: Number(r.version), head: r.head, events };
   }
 
-  private async insertEvents(c: pg.ClientBase, id: string, from: number, events: readonly SessionLogEvent[]): Promise<void> {
+  private async insertEvents(c: pg.ClientBase, id: string, from: number, events: readonly SessionLogEvent[], version: number): Promise<void> {
     if (events.length === 0) return;
-    await c.query('INSERT INTO session_events (session_id, idx, event) SELECT $1, $2 + (o - 1), e FROM jsonb_array_elements($3::jsonb) WITH ORDINALITY AS t(e, o)', [id, from, JSON.stringify(events)]);
+    await c.query('INSERT INTO session_events (session_id, idx, version, event) SELECT $1, $2 + (o - 1), $4, e FROM jsonb_array_elements($3::jsonb) WITH ORDINALITY AS t(e, o)', [id, from, JSON.stringify(events), version]);
+  }
+
+  private async readChanges(c: pg.ClientBase, id: string, version: number, known: number): Promise<StoredChanges | undefined> {
+    const r = await c.query<Row & { event_count: number }>('SELECT last_used_at, version, event_count, head FROM sessions WHERE id = $1', [id]);
+    const row = r.rows[0];
+    if (!row) return undefined;
+    const ev = await c.query<{ idx: number; event: SessionLogEvent }>('SELECT idx, event FROM session_events WHERE session_id = $1 AND (idx >= $2 OR version > $3) ORDER BY idx', [id, known, version]);
+    return { version: Number(row.version), lastUsedAt: Number(row.last_used_at), head: row.head, count: Number(row.event_count), events: ev.rows };
+  }
+
+  async changes(id: string, version: number, known: number): Promise<StoredChanges | undefined> {
+    return this.inTx(async (c) => {
+      await c.query('SET TRANSACTION ISOLATION LEVEL REPEATABLE READ');
+      return this.readChanges(c, id, version, known);
+    });
   }
 
   private async inTx<T>(fn: (c: pg.ClientBase) => Promise<T>): Promise<T> {
@@ -132,8 +149,8 @@ export class PgSessionStore implements SessionStore {
 
   async insert(s: StoredSession): Promise<void> {
     await this.inTx(async (c) => {
-      await c.query('INSERT INTO sessions (id, owner, created_at, last_used_at, version, head) VALUES ($1, $2, $3, $4, $5, $6)', [s.id, s.owner, s.createdAt, s.lastUsedAt, s.version, JSON.stringify(s.head)]);
-      await this.insertEvents(c, s.id, 0, s.events);
+      await c.query('INSERT INTO sessions (id, owner, created_at, last_used_at, version, event_count, head) VALUES ($1, $2, $3, $4, $5, $6, $7)', [s.id, s.owner, s.createdAt, s.lastUsedAt, s.version, s.events.length, JSON.stringify(s.head)]);
+      await this.insertEvents(c, s.id, 0, s.events, s.version);
     });
   }
 
@@ -218,6 +235,7 @@ export class PgSessionStore implements SessionStore {
     return {
       version,
       load: () => this.read(c, id),
+      changes: (v, known) => this.readChanges(c, id, v, known),
       commit: async (w: SessionWrite) => {
         if (done) throw new Error('transaction already finished');
         try {
@@ -225,9 +243,9 @@ export class PgSessionStore implements SessionStore {
           if (!ints.every(Number.isSafeInteger)) throw new RangeError('non-integer version, time or index');
           // The UPDATE must hit the row at the version read under the lock, or the whole write fails (1 / count(*) divides by zero).
           const sql = [
-            `WITH u AS (UPDATE sessions SET version = ${w.version}, last_used_at = GREATEST(last_used_at, ${w.lastUsedAt}), head = ${c.escapeLiteral(JSON.stringify(w.head))}::jsonb WHERE id = ${idLit} AND version = ${version ?? -1} RETURNING 1) SELECT 1 / count(*) FROM u`,
+            `WITH u AS (UPDATE sessions SET version = ${w.version}, last_used_at = GREATEST(last_used_at, ${w.lastUsedAt}), event_count = ${w.eventsFrom + w.events.length}, head = ${c.escapeLiteral(JSON.stringify(w.head))}::jsonb WHERE id = ${idLit} AND version = ${version ?? -1} RETURNING 1) SELECT 1 / count(*) FROM u`,
             `DELETE FROM session_events WHERE session_id = ${idLit} AND idx >= ${w.eventsFrom}`,
-            ...(w.events.length > 0 ? [`INSERT INTO session_events (session_id, idx, event) SELECT ${idLit}, ${w.eventsFrom} + (o - 1), e FROM jsonb_array_elements(${c.escapeLiteral(JSON.stringify(w.events))}::jsonb) WITH ORDINALITY AS t(e, o)`] : []),
+            ...(w.events.length > 0 ? [`INSERT INTO session_events (session_id, idx, version, event) SELECT ${idLit}, ${w.eventsFrom} + (o - 1), ${w.version}, e FROM jsonb_array_elements(${c.escapeLiteral(JSON.stringify(w.events))}::jsonb) WITH ORDINALITY AS t(e, o)`] : []),
             'COMMIT',
           ];
           await c.query(sql.join(';\n'));

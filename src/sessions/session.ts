@@ -10,6 +10,7 @@ import { TisDevice, type TisProfile } from '../tis/index.js';
 import { TxtContainerLog, type TxtContainerSnapshot } from '../eventlog/txt-container.js';
 import { Tcg2Log, type Tcg2LogSnapshot } from '../eventlog/tcg2.js';
 import { SerialQueue } from './queue.js';
+import { fromHex } from '../bytes/index.js';
 
 export type Compat = 'xen' | 'strict';
 
@@ -311,6 +312,48 @@ export class Session {
   /** The log events from index `from` on, as plain data. */
   logEvents(from: number): SessionLogEvent[] {
     return this.log.eventsJSON(from);
+  }
+
+  /**
+   * Bring the session up to a newer stored state from what changed since the version it holds: the
+   * head (small, rebuilt) and the log events written since (appended, or digests rewritten), so the
+   * cost is what changed, not the history. False (nothing usable; the caller loads the whole session)
+   * when the changes do not fit the log this session holds.
+   */
+  applyChanges(head: SessionHead, events: readonly { idx: number; event: SessionLogEvent }[], count: number, version: number, lastUsedAt: number): boolean {
+    const engine = restoreEngine(this.options.family, head.engine);
+    const tis = new TisDevice(engine, { ...(this.options.tis ?? {}), profile: this.options.tisProfile });
+    tis.restore(head.tis as ReturnType<TisDevice['snapshot']>);
+    const log = this.log;
+    const known = log.eventCount;
+    if (count < known) return false;
+    try {
+      for (const { idx, event } of events) {
+        if (idx < known) {
+          if (log instanceof TxtContainerLog) log.setDigest(idx, fromHex((event as TxtContainerSnapshot['events'][number]).digest));
+          else (event as Tcg2LogSnapshot['events'][number]).digests.forEach((d, pos) => log.setDigest(idx, log.banks[pos]?.algorithmId ?? -1, fromHex(d)));
+        } else if (log instanceof TxtContainerLog) {
+          const e = event as TxtContainerSnapshot['events'][number];
+          if (log.append({ pcr: e.pcr, type: e.type, digest: fromHex(e.digest), data: fromHex(e.data) }) === null) throw new RangeError('event does not fit');
+        } else {
+          const e = event as Tcg2LogSnapshot['events'][number];
+          if (log.append({ pcr: e.pcr, type: e.type, digests: e.digests.map(fromHex), data: fromHex(e.data) }) === null) throw new RangeError('event does not fit');
+        }
+      }
+      log.release();
+      if (log.eventCount !== count) return false;
+    } catch {
+      return false;
+    }
+    this.engine = engine;
+    this.tis = tis;
+    this.logFull = head.logFull;
+    this.measurements = head.measurements;
+    this.extendsOutsideLog = head.extendsOutsideLog ?? 0;
+    this.storedVersion = version;
+    this.lastUsedAt = Math.max(this.lastUsedAt, lastUsedAt);
+    this.publish();
+    return true;
   }
 
   /** Put the session in the state of a stored head and its events (built fully before anything changes). */

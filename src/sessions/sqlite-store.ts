@@ -8,7 +8,7 @@
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
-import { SCHEMA_VERSION, SchemaTooNewError, type SessionStore, type SessionWrite, type StoreLock, type StoreTxn, type StoredSession } from './store.js';
+import { SCHEMA_VERSION, SchemaTooNewError, type SessionStore, type SessionWrite, type StoreLock, type StoreTxn, type StoredChanges, type StoredSession } from './store.js';
 import type { SessionHead, SessionLogEvent } from './session.js';
 
 /** Versioned migrations: index i brings the schema from version i to i + 1. */
@@ -19,12 +19,14 @@ const MIGRATIONS: readonly string[] = [
      created_at INTEGER NOT NULL,
      last_used_at INTEGER NOT NULL,
      version INTEGER NOT NULL,
+     event_count INTEGER NOT NULL,
      head TEXT NOT NULL
    );
    CREATE INDEX sessions_last_used ON sessions (last_used_at);
    CREATE TABLE session_events (
      session_id TEXT NOT NULL REFERENCES sessions (id) ON DELETE CASCADE,
      idx INTEGER NOT NULL,
+     version INTEGER NOT NULL,
      event TEXT NOT NULL,
      PRIMARY KEY (session_id, idx)
    ) WITHOUT ROWID;`,
@@ -80,15 +82,25 @@ export class SqliteSessionStore implements SessionStore {
   async insert(s: StoredSession): Promise<void> {
     const db = this.conn;
     db.transaction(() => {
-      db.prepare('INSERT INTO sessions (id, owner, created_at, last_used_at, version, head) VALUES (?, ?, ?, ?, ?, ?)').run(s.id, s.owner, s.createdAt, s.lastUsedAt, s.version, JSON.stringify(s.head));
-      this.insertEvents(s.id, 0, s.events);
+      db.prepare('INSERT INTO sessions (id, owner, created_at, last_used_at, version, event_count, head) VALUES (?, ?, ?, ?, ?, ?, ?)').run(s.id, s.owner, s.createdAt, s.lastUsedAt, s.version, s.events.length, JSON.stringify(s.head));
+      this.insertEvents(s.id, 0, s.events, s.version);
     }).immediate();
   }
 
-  private insertEvents(id: string, from: number, events: readonly SessionLogEvent[]): void {
+  private insertEvents(id: string, from: number, events: readonly SessionLogEvent[], version: number): void {
     if (events.length === 0) return;
-    const ins = this.conn.prepare('INSERT INTO session_events (session_id, idx, event) VALUES (?, ?, ?)');
-    events.forEach((e, i) => ins.run(id, from + i, JSON.stringify(e)));
+    const ins = this.conn.prepare('INSERT INTO session_events (session_id, idx, version, event) VALUES (?, ?, ?, ?)');
+    events.forEach((e, i) => ins.run(id, from + i, version, JSON.stringify(e)));
+  }
+
+  async changes(id: string, version: number, known: number): Promise<StoredChanges | undefined> {
+    const db = this.conn;
+    return db.transaction(() => {
+      const r = db.prepare('SELECT last_used_at, version, event_count, head FROM sessions WHERE id = ?').get(id) as (Row & { event_count: number }) | undefined;
+      if (!r) return undefined;
+      const events = (db.prepare('SELECT idx, event FROM session_events WHERE session_id = ? AND (idx >= ? OR version > ?) ORDER BY idx').all(id, known, version) as { idx: number; event: string }[]).map((e) => ({ idx: e.idx, event: JSON.parse(e.event) as SessionLogEvent }));
+      return { version: r.version, lastUsedAt: r.last_used_at, head: JSON.parse(r.head) as SessionHead, count: r.event_count, events };
+    })();
   }
 
   private read(id: string): StoredSession | undefined {
@@ -141,12 +153,13 @@ export class SqliteSessionStore implements SessionStore {
     return {
       version,
       load: () => this.load(id),
+      changes: (v, known) => this.changes(id, v, known),
       commit: async (w: SessionWrite) => {
         db.transaction(() => {
-          const changed = db.prepare('UPDATE sessions SET version = ?, last_used_at = max(last_used_at, ?), head = ? WHERE id = ? AND version = ?').run(w.version, w.lastUsedAt, JSON.stringify(w.head), id, version ?? -1).changes;
+          const changed = db.prepare('UPDATE sessions SET version = ?, last_used_at = max(last_used_at, ?), event_count = ?, head = ? WHERE id = ? AND version = ?').run(w.version, w.lastUsedAt, w.eventsFrom + w.events.length, JSON.stringify(w.head), id, version ?? -1).changes;
           if (changed !== 1) throw new Error(`session ${id} changed or disappeared under its lock`);
           db.prepare('DELETE FROM session_events WHERE session_id = ? AND idx >= ?').run(id, w.eventsFrom);
-          this.insertEvents(id, w.eventsFrom, w.events);
+          this.insertEvents(id, w.eventsFrom, w.events, w.version);
         }).immediate();
       },
       abort: async () => undefined,

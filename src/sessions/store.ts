@@ -19,6 +19,20 @@ export interface StoredSession {
   events: SessionLogEvent[];
 }
 
+/**
+ * What changed in a stored session since a version a replica holds: the head, and the log events
+ * written after that version (appended, or rewritten by a digest change) — so bringing a replica up
+ * to date costs what changed, not the session's history.
+ */
+export interface StoredChanges {
+  version: number;
+  lastUsedAt: number;
+  head: SessionHead;
+  /** Events in the store now. */
+  count: number;
+  events: { idx: number; event: SessionLogEvent }[];
+}
+
 export interface SessionWrite {
   /** The version the row gets (the locked version + 1). */
   version: number;
@@ -35,6 +49,8 @@ export interface StoreTxn {
   readonly version: number | undefined;
   /** The stored session, read under the lock. */
   load(): Promise<StoredSession | undefined>;
+  /** What changed since `version` (events with index ≥ `known` or written after `version`), under the lock. */
+  changes(version: number, known: number): Promise<StoredChanges | undefined>;
   commit(w: SessionWrite): Promise<void>;
   abort(): Promise<void>;
 }
@@ -50,6 +66,7 @@ export interface SessionStore {
   open(): Promise<void>;
   insert(s: StoredSession): Promise<void>;
   load(id: string): Promise<StoredSession | undefined>;
+  changes(id: string, version: number, known: number): Promise<StoredChanges | undefined>;
   delete(id: string): Promise<boolean>;
   /** Ids of the stored sessions (of `owner` when given), oldest first. */
   ids(owner?: string | null): Promise<string[]>;
@@ -88,17 +105,28 @@ function clone<T>(v: T): T {
 export class MemorySessionStore implements SessionStore {
   readonly driver = 'memory' as const;
   private readonly rows = new Map<string, StoredSession>();
+  /** The version that wrote each event, per session. */
+  private readonly written = new Map<string, number[]>();
 
   async open(): Promise<void> {}
   async insert(s: StoredSession): Promise<void> {
     if (this.rows.has(s.id)) throw new Error(`session ${s.id} exists`);
     this.rows.set(s.id, clone(s));
+    this.written.set(s.id, s.events.map(() => s.version));
+  }
+  async changes(id: string, version: number, known: number): Promise<StoredChanges | undefined> {
+    const r = this.rows.get(id);
+    if (!r) return undefined;
+    const w = this.written.get(id) ?? [];
+    const events = r.events.map((event, idx) => ({ idx, event })).filter((e) => e.idx >= known || (w[e.idx] ?? 0) > version);
+    return clone({ version: r.version, lastUsedAt: r.lastUsedAt, head: r.head, count: r.events.length, events });
   }
   async load(id: string): Promise<StoredSession | undefined> {
     const r = this.rows.get(id);
     return r ? clone(r) : undefined;
   }
   async delete(id: string): Promise<boolean> {
+    this.written.delete(id);
     return this.rows.delete(id);
   }
   async ids(owner?: string | null): Promise<string[]> {
@@ -118,7 +146,10 @@ export class MemorySessionStore implements SessionStore {
     for (const r of this.rows.values()) {
       if (r.lastUsedAt < cutoff && !keep.has(r.id)) out.push(r.id);
     }
-    for (const id of out) this.rows.delete(id);
+    for (const id of out) {
+      this.rows.delete(id);
+      this.written.delete(id);
+    }
     return out;
   }
   async begin(id: string): Promise<StoreTxn> {
@@ -126,6 +157,7 @@ export class MemorySessionStore implements SessionStore {
     return {
       version,
       load: () => this.load(id),
+      changes: (v, known) => this.changes(id, v, known),
       commit: async (w) => {
         const r = this.rows.get(id);
         if (!r || r.version !== version) throw new Error(`session ${id} changed or disappeared under its lock`);
@@ -134,6 +166,10 @@ export class MemorySessionStore implements SessionStore {
         r.head = clone(w.head);
         r.events.length = Math.min(r.events.length, w.eventsFrom);
         r.events.push(...clone(w.events));
+        const written = this.written.get(id) ?? [];
+        written.length = Math.min(written.length, w.eventsFrom);
+        written.push(...w.events.map(() => w.version));
+        this.written.set(id, written);
       },
       abort: async () => undefined,
     };

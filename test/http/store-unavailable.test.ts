@@ -28,6 +28,7 @@ function flaky(): { store: SessionStore; set: (v: boolean) => void } {
               return txn.version;
             },
             load: () => txn.load(),
+            changes: (v: number, known: number) => txn.changes(v, known),
             abort: () => txn.abort(),
             commit: async (w) => {
               if (failing) throw new Error('disk full');

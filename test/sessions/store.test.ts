@@ -37,10 +37,19 @@ const stripTimes = (s: Session) => {
 /** A store wrapper that records writes and can fail the next commit. */
 class SpyStore {
   writes: SessionWrite[] = [];
+  /** Events each catch-up (`changes`) brought, store-level or under a transaction's lock. */
+  caughtUp: number[] = [];
   failNext = false;
   wrap(inner: SessionStore): SessionStore {
     return new Proxy(inner, {
       get: (target, prop, receiver) => {
+        if (prop === 'changes') {
+          return async (id: string, v: number, known: number) => {
+            const c = await target.changes(id, v, known);
+            this.caughtUp.push(c?.events.length ?? -1);
+            return c;
+          };
+        }
         if (prop !== 'begin') {
           const v = Reflect.get(target, prop, receiver) as unknown;
           return typeof v === 'function' ? (v as (...a: unknown[]) => unknown).bind(target) : v;
@@ -52,6 +61,11 @@ class SpyStore {
               return txn.version;
             },
             load: () => txn.load(),
+            changes: async (v: number, known: number) => {
+              const c = await txn.changes(v, known);
+              this.caughtUp.push(c?.events.length ?? -1);
+              return c;
+            },
             abort: () => txn.abort(),
             commit: async (w: SessionWrite) => {
               this.writes.push(w);
@@ -184,6 +198,28 @@ for (const driver of drivers) {
       await a.delete(sa.id);
       await expect(sb.transact(() => measure(sb, 17, blob(1, 1)))).rejects.toMatchObject({ kind: 'session-not-found' });
       await expect(b.get(sa.id)).rejects.toMatchObject({ kind: 'session-not-found' });
+    });
+
+    it('a replica catches up with what changed only: after 30 events on A, one more costs B one event', async () => {
+      const { managers, spy } = await setup(2);
+      const [a, b] = managers as [SessionManager, SessionManager];
+      for (const family of ['1.2', '2.0'] as const) {
+        const sa = await a.create(resolveSessionOptions({ family }, limits));
+        for (let i = 0; i < 30; i++) await sa.transact(() => measure(sa, 18, blob(20, i)));
+        const sb = await b.get(sa.id);
+        spy.caughtUp.length = 0;
+        await sa.transact(() => measure(sa, 17, blob(20, 99)));
+        await sb.read(() => undefined);
+        expect(spy.caughtUp).toEqual([1]);
+        // B is up to date for its own transaction; A then catches up with B's one event.
+        await sb.transact(() => measure(sb, 18, blob(20, 100)));
+        await sa.transact(() => measure(sa, 18, blob(20, 101)));
+        expect(spy.caughtUp).toEqual([1, 1]);
+        await sb.read(() => undefined);
+        expect(sb.log.bytes()).toEqual(sa.log.bytes());
+        expect(sb.engine.pcrs()).toEqual(sa.engine.pcrs());
+        expect(stripTimes(sb)).toEqual(stripTimes(sa));
+      }
     });
 
     it('idle expiry deletes the rows (SESSION_TTL_SECONDS)', async () => {
