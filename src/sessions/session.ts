@@ -291,8 +291,9 @@ export class Session {
         this.measurements = measurements;
         this.extendsOutsideLog = extendsOutsideLog;
       },
-      // The first log event this transaction appended or changed (Xen fills digests after appending).
-      eventsFrom: () => logMark.undo.reduce((m, u) => Math.min(m, u.index), logMark.count),
+      // The first log event this transaction appended or changed (Xen fills digests after appending);
+      // all of them if the transaction replaced the log.
+      eventsFrom: () => (this.log === log ? logMark.undo.reduce((m, u) => Math.min(m, u.index), logMark.count) : 0),
     };
   }
 
