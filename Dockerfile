@@ -2,6 +2,8 @@
 # Build stage: compile TypeScript.
 FROM node:20-bookworm-slim AS build
 WORKDIR /app
+# better-sqlite3 builds from source where no prebuilt binary fits.
+RUN apt-get update && apt-get install -y --no-install-recommends python3 make g++ && rm -rf /var/lib/apt/lists/*
 COPY package.json package-lock.json ./
 RUN npm ci --no-audit --no-fund
 COPY tsconfig.json tsconfig.build.json ./
@@ -10,8 +12,11 @@ RUN npm run build && npm prune --omit=dev
 
 # Runtime stage: production dependencies and compiled code only, as a non-root user.
 FROM node:20-bookworm-slim
-ENV NODE_ENV=production HOST=0.0.0.0 PORT=8080 LOG_LEVEL=info
+ENV NODE_ENV=production HOST=0.0.0.0 PORT=8080 LOG_LEVEL=info DATA_DIR=/data
 WORKDIR /app
+# The embedded SQLite session store lives in DATA_DIR (a volume; or set DATABASE_URL for PostgreSQL).
+RUN mkdir -p /data && chown node:node /data
+VOLUME /data
 COPY --from=build /app/node_modules ./node_modules
 COPY --from=build /app/dist ./dist
 COPY package.json openapi.yaml ./

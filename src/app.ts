@@ -10,7 +10,8 @@ import type { Config } from './config.js';
 import { loadContract } from './http/openapi.js';
 import { SessionManager } from './sessions/manager.js';
 import { setMemoryBudget } from './sessions/memory.js';
-import { InMemorySessionStore, type SessionStore } from './sessions/store.js';
+import type { SessionStore } from './sessions/store.js';
+import { createStore } from './sessions/open-store.js';
 import { errorToProblem, problem, sendProblem } from './http/problem.js';
 import { parseJsonBody } from './http/json.js';
 import { closeEventLogWorker } from './http/eventlog-offload.js';
@@ -93,21 +94,17 @@ export async function buildApp(config: Config, opts: AppOptions = {}): Promise<A
 
   setMemoryBudget(config.memoryBudgetBytes);
   const contract = loadContract();
-  const store: SessionStore = opts.store ?? new InMemorySessionStore();
+  // The session store: opened (schema migrated) before the first request; closed with the app.
+  const store: SessionStore = opts.store ?? createStore(config.store);
+  await store.open();
   const metrics: Metrics = new Metrics(
     {
-      sessions: () => {
-        // Read at scrape time only (after `sessions` below exists).
-        const all = sessions.list();
-        let queued = 0;
-        for (const s of all) queued += s.queue.size;
-        return { open: all.length, queued };
-      },
+      sessions: async () => ({ open: await sessions.count(), queued: sessions.queued() }),
     },
     { processMetrics: opts.processMetrics === true },
   );
-  store.observeCommits?.((seconds) => metrics.observeStoreCommit(seconds));
   const sessions: SessionManager = new SessionManager(store, {
+    onCommit: (ms) => metrics.observeStoreCommit(ms / 1000),
     ttlMs: config.sessionTtlMs,
     maxSessions: config.maxSessions,
     maxSessionsPerOwner: config.maxSessionsPerKey,
@@ -170,7 +167,7 @@ export async function buildApp(config: Config, opts: AppOptions = {}): Promise<A
     sessions.stopSweeper();
     await sockets.closeAll();
     await closeEventLogWorker();
-    await store.close?.();
+    if (!opts.store) await store.close();
   });
   return { app, ctx };
 }

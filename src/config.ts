@@ -83,6 +83,8 @@ export interface Config {
   shedRetryAfterSeconds: number;
   /** On SIGTERM/SIGINT, in-flight requests get this long to finish before they are cut (SHUTDOWN_GRACE_SECONDS). */
   shutdownGraceMs: number;
+  /** Where sessions are kept (README "Durable sessions"). */
+  store: StoreConfig;
 }
 
 /** One configured API key: its SHA-256 (the key itself is never configured) and the owner id derived from it. */
@@ -125,6 +127,29 @@ function boolEnv(env: NodeJS.ProcessEnv, name: string, def: boolean): boolean {
   if (raw === 'true' || raw === '1') return true;
   if (raw === 'false' || raw === '0') return false;
   throw new Error(`${name} must be true or false, got ${JSON.stringify(raw)}`);
+}
+
+export type StoreConfig =
+  | { driver: 'sqlite'; dataDir: string }
+  | { driver: 'postgres'; url: string; schema: string; poolMax: number }
+  | { driver: 'memory' };
+
+/**
+ * DATABASE_URL=postgres://… → PostgreSQL (DATABASE_SCHEMA, PG_POOL_MAX); otherwise SQLite in
+ * DATA_DIR (default ./data; ':memory:' keeps it in memory); STORE=memory keeps nothing durable.
+ */
+function storeEnv(env: NodeJS.ProcessEnv): StoreConfig {
+  const url = env.DATABASE_URL;
+  if (url !== undefined && url !== '') {
+    if (!/^postgres(ql)?:\/\//.test(url)) throw new Error('DATABASE_URL must be a postgres:// or postgresql:// URL');
+    const schema = env.DATABASE_SCHEMA === undefined || env.DATABASE_SCHEMA === '' ? 'public' : env.DATABASE_SCHEMA;
+    if (!/^[A-Za-z_][A-Za-z0-9_]{0,62}$/.test(schema)) throw new Error(`DATABASE_SCHEMA must be a plain SQL identifier, got ${JSON.stringify(schema)}`);
+    return { driver: 'postgres', url, schema, poolMax: intEnv(env, 'PG_POOL_MAX', 16, 2, 1000) };
+  }
+  const store = env.STORE ?? '';
+  if (store === 'memory') return { driver: 'memory' };
+  if (store !== '' && store !== 'sqlite') throw new Error(`STORE must be sqlite or memory (PostgreSQL: set DATABASE_URL), got ${JSON.stringify(store)}`);
+  return { driver: 'sqlite', dataDir: env.DATA_DIR === undefined || env.DATA_DIR === '' ? './data' : env.DATA_DIR };
 }
 
 /** 127.0.0.0/8, ::1 or localhost. */
@@ -222,5 +247,6 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     shedSampleMs: intEnv(env, 'SHED_SAMPLE_MS', 1000, 10, 60_000),
     shedRetryAfterSeconds: intEnv(env, 'SHED_RETRY_AFTER_SECONDS', 10, 1, 3600),
     shutdownGraceMs: intEnv(env, 'SHUTDOWN_GRACE_SECONDS', 30, 0, 3600) * 1000,
+    store: storeEnv(env),
   };
 }

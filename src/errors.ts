@@ -25,6 +25,7 @@ export const PROBLEMS = {
   'tpm-refused': { status: 422, title: 'The TPM refused the operation' },
   'event-log-invalid': { status: 422, title: 'The event log cannot be parsed' },
   'launch-rule': { status: 422, title: 'The launch breaks a Secure Launch rule' },
+  'snapshot-invalid': { status: 422, title: 'The session snapshot is of another version, damaged or altered' },
   'too-many-sessions': { status: 429, title: 'Too many sessions' },
   'rate-limited': { status: 429, title: 'Too many requests' },
   'header-too-large': { status: 431, title: 'The request header fields are too large' },
@@ -33,6 +34,7 @@ export const PROBLEMS = {
   'socket-ports-exhausted': { status: 503, title: 'No free ports for a TPM socket' },
   'overloaded': { status: 503, title: 'The service is overloaded' },
   'not-ready': { status: 503, title: 'The service is not ready' },
+  'store-unavailable': { status: 503, title: 'The session store is unavailable' },
 } as const;
 
 export type ProblemKind = keyof typeof PROBLEMS;

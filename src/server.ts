@@ -15,14 +15,17 @@ import { loggerOptions } from './http/logging.js';
 import { closeGracefully } from './http/shutdown.js';
 
 let config: Config;
+let built: Awaited<ReturnType<typeof buildApp>>;
 try {
   config = loadConfig();
+  // Opens the session store and applies its schema migrations (refuses a newer schema).
+  built = await buildApp(config, { logger: loggerOptions(config.logLevel), processMetrics: true });
 } catch (err) {
-  // A configuration error is the operator's to fix: say what is wrong, no stack trace.
-  process.stderr.write(`tpm-measure: configuration error: ${(err as Error).message}\n`);
+  // A configuration or store error is the operator's to fix: say what is wrong, no stack trace.
+  process.stderr.write(`tpm-measure could not start: ${err instanceof Error ? err.message : String(err)}\n`);
   process.exit(1);
 }
-const { app } = await buildApp(config, { logger: loggerOptions(config.logLevel), processMetrics: true });
+const { app } = built;
 
 let closing = false;
 async function shutdown(signal: string): Promise<void> {

@@ -31,3 +31,13 @@ export const MAX_WRITER_LOG_BYTES = DEFAULT_PARSE_LIMITS.maxLogBytes;
 export function resolveLimits(partial?: Partial<ParseLimits>): ParseLimits {
   return { ...DEFAULT_PARSE_LIMITS, ...(partial ?? {}) };
 }
+
+/**
+ * A point a session log can come back to (the log writers' `mark()`): `undo()` takes back every
+ * event appended and every digest overwritten since; `firstChanged()` is the index of the first
+ * event appended or overwritten since (what a durable store rewrites).
+ */
+export interface LogPoint {
+  undo(): void;
+  firstChanged(): number;
+}

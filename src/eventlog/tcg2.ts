@@ -7,7 +7,7 @@
  */
 import { LeWriter, fromHex, putU32le, putU64le, toHex } from '../bytes/index.js';
 import { EV } from './constants.js';
-import { MAX_WRITER_LOG_BYTES } from './limits.js';
+import { MAX_WRITER_LOG_BYTES, type LogPoint } from './limits.js';
 import { SPEC_ID, bankOf, encodeSpecIdEvent03, toAlgorithmSize, type AlgorithmSize, type BankSpec } from './spec-id.js';
 
 /** TCG_PCR_EVENT (SHA-1 layout) used for the header record. */
@@ -248,14 +248,19 @@ export class Tcg2Log {
     slot.digest = digest.slice();
   }
 
+  /** Number of events written. */
+  get eventCount(): number {
+    return this.list.length;
+  }
+
   /**
-   * A point to come back to: returns the function that undoes everything appended or overwritten
-   * since (in O(what changed)).
+   * A point to come back to: `undo()` takes back everything appended or overwritten since (in
+   * O(what changed)); `firstChanged()` is the index of the first event appended or overwritten since.
    */
-  mark(): () => void {
+  mark(): LogPoint {
     this.undo = [];
     const point: Tcg2LogMark = { used: this.used, count: this.list.length, undo: this.undo };
-    return () => this.rollbackTo(point);
+    return { undo: () => this.rollbackTo(point), firstChanged: () => point.undo.reduce((m, u) => Math.min(m, u.index), point.count) };
   }
 
   /** Keep everything since the last mark (stop recording what would undo it). */
@@ -306,6 +311,11 @@ export class Tcg2Log {
   }
 
   toJSON(): Tcg2LogSnapshot {
+    return { ...this.headerJSON(), events: this.eventsJSON(0) };
+  }
+
+  /** The snapshot without its events (what does not grow with the log). */
+  headerJSON(): Tcg2LogSnapshot {
     return {
       kind: 'tcg2',
       size: this.size,
@@ -314,8 +324,13 @@ export class Tcg2Log {
       specErrata: this.specErrata,
       uintnSize: this.uintnSize,
       vendorInfo: toHex(this.vendorInfo),
-      events: this.list.map((e) => ({ pcr: e.pcr, type: e.type, digests: e.digests.map((d) => toHex(d.digest)), data: toHex(e.data) })),
+      events: [],
     };
+  }
+
+  /** The snapshot's events from index `from` on (a durable store appends only these). */
+  eventsJSON(from: number): Tcg2LogSnapshot['events'] {
+    return this.list.slice(from).map((e) => ({ pcr: e.pcr, type: e.type, digests: e.digests.map((d) => toHex(d.digest)), data: toHex(e.data) }));
   }
 
   static fromJSON(s: Tcg2LogSnapshot): Tcg2Log {

@@ -7,7 +7,7 @@
  */
 import { fromHex, putU32le, toHex, u32le } from '../bytes/index.js';
 import { EventLogParseError } from './errors.js';
-import { MAX_WRITER_LOG_BYTES, resolveLimits, type ParseLimits } from './limits.js';
+import { MAX_WRITER_LOG_BYTES, resolveLimits, type LogPoint, type ParseLimits } from './limits.js';
 
 /** Header layout of the container (tboot `event_log_container_t`). */
 export const TXT_CONTAINER = {
@@ -177,14 +177,19 @@ export class TxtContainerLog {
     this.buf = grown;
   }
 
+  /** Number of events written. */
+  get eventCount(): number {
+    return this.list.length;
+  }
+
   /**
-   * A point to come back to: returns the function that undoes everything appended or overwritten
-   * since (in O(what changed)).
+   * A point to come back to: `undo()` takes back everything appended or overwritten since (in
+   * O(what changed)); `firstChanged()` is the index of the first event appended or overwritten since.
    */
-  mark(): () => void {
+  mark(): LogPoint {
     this.undo = [];
     const point: LogMark = { next: this.next, count: this.list.length, undo: this.undo };
-    return () => this.rollbackTo(point);
+    return { undo: () => this.rollbackTo(point), firstChanged: () => point.undo.reduce((m, u) => Math.min(m, u.index), point.count) };
   }
 
   /** Keep everything since the last mark (stop recording what would undo it). */
@@ -238,12 +243,17 @@ export class TxtContainerLog {
   }
 
   toJSON(): TxtContainerSnapshot {
-    return {
-      kind: 'txt-container',
-      size: this.size,
-      containerSize: this.containerSize,
-      events: this.list.map((e) => ({ pcr: e.pcr, type: e.type, digest: toHex(e.digest), data: toHex(e.data) })),
-    };
+    return { ...this.headerJSON(), events: this.eventsJSON(0) };
+  }
+
+  /** The snapshot without its events (what does not grow with the log). */
+  headerJSON(): TxtContainerSnapshot {
+    return { kind: 'txt-container', size: this.size, containerSize: this.containerSize, events: [] };
+  }
+
+  /** The snapshot's events from index `from` on (a durable store appends only these). */
+  eventsJSON(from: number): TxtContainerSnapshot['events'] {
+    return this.list.slice(from).map((e) => ({ pcr: e.pcr, type: e.type, digest: toHex(e.digest), data: toHex(e.data) }));
   }
 
   static fromJSON(s: TxtContainerSnapshot): TxtContainerLog {

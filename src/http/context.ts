@@ -30,6 +30,8 @@ export interface RouteOptions {
   open?: boolean;
   /** false: no rate limit, no load shedding (probes, /metrics). */
   limits?: boolean;
+  /** Runs before schema validation (e.g. to pick the body schema by the body's shape). */
+  beforeValidation?: (request: FastifyRequest) => void;
 }
 
 export type Handler = (request: FastifyRequest, reply: FastifyReply) => Promise<unknown>;
@@ -93,6 +95,7 @@ export function route(app: FastifyInstance, ctx: HttpContext, operationId: strin
     // The request media type must be one the contract lists for this operation.
     preValidation: async (request) => {
       checkQuery(request.url, queryTypes);
+      opts.beforeValidation?.(request);
       if (op.requestTypes.length === 0) return;
       const mt = mediaType(request);
       if (mt === undefined) {

@@ -18,7 +18,7 @@ import type { SessionObserver } from '../sessions/session.js';
 
 export interface MetricsSources {
   /** Sessions alive and requests queued or running on them, read at scrape time. */
-  sessions(): { open: number; queued: number };
+  sessions(): Promise<{ open: number; queued: number }>;
 }
 
 export type MeasuredKind = 'measurement' | 'drtm' | 'launch';
@@ -43,8 +43,8 @@ export class Metrics implements SessionObserver {
       buckets: [0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 120],
       registers,
     });
-    new Gauge({ name: 'tpm_measure_sessions_open', help: 'Sessions alive', registers, collect() { this.set(sources.sessions().open); } });
-    new Gauge({ name: 'tpm_measure_session_queue_depth', help: 'Requests queued or running on sessions (all sessions together)', registers, collect() { this.set(sources.sessions().queued); } });
+    new Gauge({ name: 'tpm_measure_sessions_open', help: 'Sessions alive', registers, async collect() { this.set((await sources.sessions()).open); } });
+    new Gauge({ name: 'tpm_measure_session_queue_depth', help: 'Requests queued or running on sessions (all sessions together)', registers, async collect() { this.set((await sources.sessions()).queued); } });
     this.measured = new Counter({ name: 'tpm_measure_measured_bytes_total', help: 'Bytes measured into sessions, by kind (measurement, drtm, launch)', labelNames: ['kind'], registers });
     this.commands = new Counter({ name: 'tpm_measure_tpm_commands_total', help: 'TPM commands executed by the session engines (HTTP, socket, TIS FIFO, measurements), by family and return code', labelNames: ['family', 'rc'], registers });
     this.storeCommitSeconds = new Histogram({

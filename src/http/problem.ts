@@ -52,6 +52,10 @@ export function sendProblem(reply: FastifyReply, doc: ProblemDocument, headers: 
 
 export function errorToProblem(err: unknown, request: FastifyRequest): { doc: ProblemDocument; headers: Record<string, string> } {
   const instance = request.url;
+  if (err instanceof DomainError && err.kind === 'internal') {
+    // What went wrong inside is for the log, not for the client (no messages, paths or stacks).
+    return { doc: problem('internal', 'an internal error occurred; it has been logged', instance), headers: {} };
+  }
   if (err instanceof DomainError) {
     const headers: Record<string, string> = err.retryAfterSeconds === undefined ? {} : { 'retry-after': String(Math.max(1, Math.ceil(err.retryAfterSeconds))) };
     return { doc: problem(err.kind, err.message, instance, err.extra), headers };

@@ -18,9 +18,10 @@ export function sessionView(s: Session, sessions: SessionManager): Record<string
     createdAt: new Date(s.createdAt).toISOString(),
     lastUsedAt: new Date(s.lastUsedAt).toISOString(),
     expiresAt: new Date(sessions.expiresAt(s)).toISOString(),
-    measurements: s.measurements,
-    extendsOutsideLog: s.extendsOutsideLog,
-    ...(s.options.compat === 'strict' ? { logFull: s.logFull } : {}),
+    // As of the last committed transaction (this view is read outside the session's turn).
+    measurements: s.committed.measurements,
+    extendsOutsideLog: s.committed.extendsOutsideLog,
+    ...(s.options.compat === 'strict' ? { logFull: s.committed.logFull } : {}),
   };
 }
 

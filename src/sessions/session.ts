@@ -12,6 +12,7 @@ import { TxtContainerLog, type TxtContainerSnapshot } from '../eventlog/txt-cont
 import { Tcg2Log, type Tcg2LogSnapshot } from '../eventlog/tcg2.js';
 import { SerialQueue } from './queue.js';
 import { reserveMemory } from './memory.js';
+import { fromHex } from '../bytes/index.js';
 
 export type Compat = 'xen' | 'strict';
 
@@ -70,6 +71,42 @@ export interface SessionCheckpoint {
   extendsOutsideLog: number;
 }
 
+/** One log event as plain data (the `events` element of the log's snapshot). */
+export type SessionLogEvent = TxtContainerSnapshot['events'][number] | Tcg2LogSnapshot['events'][number];
+
+/**
+ * Everything of a session but its log events, as plain data: what a durable store rewrites on every
+ * commit (a few KiB whatever the session's history); the events are stored one row each, append-only.
+ */
+export interface SessionHead extends Omit<SessionCheckpoint, 'log'> {
+  options: SessionOptions;
+  /** The log's snapshot with `events: []`. */
+  log: TxtContainerSnapshot | Tcg2LogSnapshot;
+}
+
+/**
+ * The cross-replica side of a session's turn, installed by the session manager when a durable store
+ * is configured: `begin` takes the session's store lock and brings the in-memory state up to the
+ * stored one; the transaction's `commit` writes what changed before the response is sent.
+ */
+export interface SessionPersistence {
+  begin(session: Session, lock?: SessionStoreLock): Promise<SessionPersistTxn>;
+  /** Before a read: bring the session up to the stored state (and mark it used). */
+  refresh(session: Session): Promise<void>;
+  /** Hold the session's store lock across several transactions (Session.lease). */
+  lock(session: Session): Promise<SessionStoreLock>;
+}
+
+export interface SessionPersistTxn {
+  /** Write the session; log events from index `eventsFrom` on are new or changed. */
+  commit(eventsFrom: number): Promise<void>;
+  abort(): Promise<void>;
+}
+
+export interface SessionStoreLock {
+  release(): Promise<void>;
+}
+
 /** A whole session as plain JSON-able data (what a durable store keeps). */
 export interface SessionSnapshot extends SessionCheckpoint {
   version: 1;
@@ -102,6 +139,15 @@ export class Session {
   observer: SessionObserver | undefined;
   private readonly closeHooks = new Set<() => void>();
   private closed = false;
+  /** Set by the session manager when a durable store keeps the session. */
+  persistence: SessionPersistence | undefined;
+  /** Version of the stored row the in-memory state equals (-1: unknown, reload before use). */
+  storedVersion = 0;
+  /**
+   * The counters as of the last completed (committed) transaction: what a view read outside the
+   * session's turn shows, so that it never sees a transaction still running.
+   */
+  committed: { measurements: number; extendsOutsideLog: number; logFull: boolean } = { measurements: 0, extendsOutsideLog: 0, logFull: false };
 
   constructor(
     readonly id: string,
@@ -169,21 +215,41 @@ export class Session {
     return this.queue.run(() => this.checked(fn, opts));
   }
 
-  /** Checkpoint, run, roll back on failure: the body of a transaction, for a caller that holds the turn. */
-  private async checked<T>(fn: (signal: AbortSignal) => Promise<T> | T, opts: TransactOptions = {}): Promise<T> {
-    const undo = this.mark();
+  /**
+   * Checkpoint, run, roll back on failure: the body of a transaction, for a caller that holds the
+   * turn. With a durable store the change is committed before this resolves; a commit that fails
+   * puts the session back and throws (503 `store-unavailable`).
+   */
+  private async checked<T>(fn: (signal: AbortSignal) => Promise<T> | T, opts: TransactOptions = {}, lock?: SessionStoreLock): Promise<T> {
+    const txn = this.persistence ? await this.persistence.begin(this, lock) : undefined;
+    const { undo, eventsFrom } = this.mark();
     const ac = new AbortController();
     const timer = opts.timeoutMs === undefined ? undefined : setTimeout(() => ac.abort(new TransactionTimeout(opts.timeoutMs ?? 0)), opts.timeoutMs);
+    let result: T;
     try {
-      const result = await fn(ac.signal);
-      this.log.release();
-      return result;
+      result = await fn(ac.signal);
     } catch (e) {
       undo();
+      await txn?.abort();
       throw e;
     } finally {
       if (timer) clearTimeout(timer);
     }
+    if (txn) {
+      try {
+        await txn.commit(eventsFrom());
+      } catch (e) {
+        undo();
+        throw e;
+      }
+    }
+    this.log.release();
+    this.publish();
+    return result;
+  }
+
+  private publish(): void {
+    this.committed = { measurements: this.measurements, extendsOutsideLog: this.extendsOutsideLog, logFull: this.logFull };
   }
 
   /**
@@ -193,22 +259,29 @@ export class Session {
    * it after a bounded time.
    */
   lease(): Promise<SessionLease> {
-    return new Promise((resolveLease) => {
-      void this.queue.run(
-        () =>
-          new Promise<void>((release) => {
-            const lease: SessionLease = {
-              released: false,
-              transact: (fn) => this.checked(fn),
-              release: () => {
-                if (lease.released) return;
-                lease.released = true;
-                release();
-              },
-            };
-            resolveLease(lease);
-          }),
-      );
+    return new Promise((resolveLease, rejectLease) => {
+      void this.queue.run(async () => {
+        let lock: SessionStoreLock | undefined;
+        try {
+          lock = this.persistence ? await this.persistence.lock(this) : undefined;
+        } catch (e) {
+          rejectLease(e);
+          return;
+        }
+        await new Promise<void>((release) => {
+          const lease: SessionLease = {
+            released: false,
+            transact: (fn) => this.checked(fn, {}, lock),
+            release: () => {
+              if (lease.released) return;
+              lease.released = true;
+              if (lock) void lock.release().then(release, release);
+              else release();
+            },
+          };
+          resolveLease(lease);
+        });
+      });
     });
   }
 
@@ -217,26 +290,112 @@ export class Session {
    * states are small fixed-size data (sequences keep hash midstates), and the log only remembers
    * where it ended. Returns the function that puts everything back.
    */
-  private mark(): () => void {
+  private mark(): { undo: () => void; eventsFrom: () => number } {
     const engine = this.engine.snapshot();
     const tis = this.tis.snapshot();
     const { logFull, measurements, extendsOutsideLog, log } = this;
-    const undoLog = log.mark();
-    return () => {
-      this.engine = this.observed(restoreEngine(this.options.family, engine));
-      this.tis = this.newTis();
-      this.tis.restore(tis);
-      this.log = log;
-      undoLog();
-      this.logFull = logFull;
-      this.measurements = measurements;
-      this.extendsOutsideLog = extendsOutsideLog;
+    const logPoint = log.mark();
+    return {
+      undo: () => {
+        this.engine = this.observed(restoreEngine(this.options.family, engine));
+        this.tis = this.newTis();
+        this.tis.restore(tis);
+        this.log = log;
+        logPoint.undo();
+        this.logFull = logFull;
+        this.measurements = measurements;
+        this.extendsOutsideLog = extendsOutsideLog;
+      },
+      // The first log event this transaction appended or changed (Xen fills digests after appending);
+      // all of them if the transaction replaced the log.
+      eventsFrom: () => (this.log === log ? logPoint.firstChanged() : 0),
     };
+  }
+
+  /** Everything but the log events, as plain data (SessionHead). */
+  head(): SessionHead {
+    return {
+      options: { ...this.options, banks: [...this.options.banks] },
+      engine: this.engine.snapshot(),
+      tis: this.tis.snapshot(),
+      log: this.log.headerJSON(),
+      logFull: this.logFull,
+      measurements: this.measurements,
+      extendsOutsideLog: this.extendsOutsideLog,
+    };
+  }
+
+  /** The log events from index `from` on, as plain data. */
+  logEvents(from: number): SessionLogEvent[] {
+    return this.log.eventsJSON(from);
+  }
+
+  /**
+   * Bring the session up to a newer stored state from what changed since the version it holds: the
+   * head (small, rebuilt) and the log events written since (appended, or digests rewritten), so the
+   * cost is what changed, not the history. False (nothing usable; the caller loads the whole session)
+   * when the changes do not fit the log this session holds.
+   */
+  applyChanges(head: SessionHead, events: readonly { idx: number; event: SessionLogEvent }[], count: number, version: number, lastUsedAt: number): boolean {
+    const engine = restoreEngine(this.options.family, head.engine);
+    const tis = new TisDevice(engine, { ...(this.options.tis ?? {}), profile: this.options.tisProfile });
+    tis.restore(head.tis as ReturnType<TisDevice['snapshot']>);
+    const log = this.log;
+    const known = log.eventCount;
+    if (count < known) return false;
+    try {
+      for (const { idx, event } of events) {
+        if (idx < known) {
+          if (log instanceof TxtContainerLog) log.setDigest(idx, fromHex((event as TxtContainerSnapshot['events'][number]).digest));
+          else (event as Tcg2LogSnapshot['events'][number]).digests.forEach((d, pos) => log.setDigest(idx, log.banks[pos]?.algorithmId ?? -1, fromHex(d)));
+        } else if (log instanceof TxtContainerLog) {
+          const e = event as TxtContainerSnapshot['events'][number];
+          if (log.append({ pcr: e.pcr, type: e.type, digest: fromHex(e.digest), data: fromHex(e.data) }) === null) throw new RangeError('event does not fit');
+        } else {
+          const e = event as Tcg2LogSnapshot['events'][number];
+          if (log.append({ pcr: e.pcr, type: e.type, digests: e.digests.map(fromHex), data: fromHex(e.data) }) === null) throw new RangeError('event does not fit');
+        }
+      }
+      log.release();
+      if (log.eventCount !== count) return false;
+    } catch {
+      return false;
+    }
+    this.engine = engine;
+    this.tis = tis;
+    this.logFull = head.logFull;
+    this.measurements = head.measurements;
+    this.extendsOutsideLog = head.extendsOutsideLog ?? 0;
+    this.storedVersion = version;
+    this.lastUsedAt = Math.max(this.lastUsedAt, lastUsedAt);
+    this.publish();
+    return true;
+  }
+
+  /** Put the session in the state of a stored head and its events (built fully before anything changes). */
+  load(head: SessionHead, events: SessionLogEvent[], version: number, lastUsedAt: number): void {
+    const cp = { ...head, log: { ...head.log, events } } as SessionCheckpoint;
+    const engine = restoreEngine(this.options.family, cp.engine);
+    const tis = new TisDevice(engine, { ...(this.options.tis ?? {}), profile: this.options.tisProfile });
+    tis.restore(cp.tis as ReturnType<TisDevice['snapshot']>);
+    const log = cp.log.kind === 'txt-container' ? TxtContainerLog.fromJSON(cp.log) : Tcg2Log.fromJSON(cp.log);
+    this.engine = engine;
+    this.tis = tis;
+    this.log = log;
+    this.logFull = cp.logFull;
+    this.measurements = cp.measurements;
+    this.extendsOutsideLog = cp.extendsOutsideLog ?? 0;
+    this.storedVersion = version;
+    this.lastUsedAt = Math.max(this.lastUsedAt, lastUsedAt);
+    this.publish();
   }
 
   /** Read-only work in the session's turn (nothing to roll back). */
   read<T>(fn: () => Promise<T> | T): Promise<T> {
-    return this.queue.run(fn);
+    return this.queue.run(async () => {
+      if (this.persistence) await this.persistence.refresh(this);
+      return fn();
+    });
   }
 
   /** Put the session back exactly as it was at `cp` (an aborted upload changes nothing). */
@@ -248,6 +407,7 @@ export class Session {
     this.logFull = cp.logFull;
     this.measurements = cp.measurements;
     this.extendsOutsideLog = cp.extendsOutsideLog ?? 0;
+    this.publish();
   }
 
   /**

@@ -12,7 +12,7 @@ describe('log marks', () => {
     for (let i = 0; i < 3; i++) log.append({ pcr: 17, type: 0x502, digest: d20(i), data: new Uint8Array(10) });
     const bytes = log.bytes();
     const json = JSON.stringify(log.toJSON());
-    const undo = log.mark();
+    const undo = log.mark().undo;
     log.setDigest(1, d20(0xee));
     for (let i = 0; i < 5; i++) log.append({ pcr: 18, type: 0x502, digest: d20(9), data: new Uint8Array(2000) });
     log.setDigest(4, d20(0xdd));
@@ -26,7 +26,7 @@ describe('log marks', () => {
     const log = new Tcg2Log({ banks: ['sha1', 'sha256'], size: 65536 });
     log.append({ pcr: 17, type: 0x502, digests: { sha1: d20(1), sha256: d32(1) }, data: new Uint8Array(4) });
     const bytes = log.bytes();
-    const undo = log.mark();
+    const undo = log.mark().undo;
     log.setDigest(0, 'sha256', d32(0xee));
     log.append({ pcr: 18, type: 0x502, digests: { sha1: d20(2), sha256: d32(2) }, data: new Uint8Array(4) });
     undo();

@@ -121,6 +121,47 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/v1/sessions/{id}/snapshot": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: components["parameters"]["SessionId"];
+            };
+            cookie?: never;
+        };
+        /** The session as a versioned snapshot (restore it with POST /v1/sessions and from) */
+        get: operations["getSessionSnapshot"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/sessions/{id}/fork": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: components["parameters"]["SessionId"];
+            };
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * A new session that starts as an exact copy of this one
+         * @description The copy has a new id, the same owner and options, and continues independently (a golden post-launch state, many test sessions).
+         */
+        post: operations["forkSession"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/v1/sessions/{id}/commands": {
         parameters: {
             query?: never;
@@ -462,7 +503,7 @@ export interface components {
     schemas: {
         Problem: {
             /** @enum {string} */
-            type: "urn:tpm-measure:problem:invalid-request" | "urn:tpm-measure:problem:invalid-option" | "urn:tpm-measure:problem:malformed-upload" | "urn:tpm-measure:problem:upload-aborted" | "urn:tpm-measure:problem:unauthorized" | "urn:tpm-measure:problem:session-not-found" | "urn:tpm-measure:problem:not-found" | "urn:tpm-measure:problem:method-not-allowed" | "urn:tpm-measure:problem:not-acceptable" | "urn:tpm-measure:problem:request-timeout" | "urn:tpm-measure:problem:locality-busy" | "urn:tpm-measure:problem:session-changed" | "urn:tpm-measure:problem:payload-too-large" | "urn:tpm-measure:problem:uri-too-long" | "urn:tpm-measure:problem:unsupported-media-type" | "urn:tpm-measure:problem:tpm-refused" | "urn:tpm-measure:problem:event-log-invalid" | "urn:tpm-measure:problem:launch-rule" | "urn:tpm-measure:problem:too-many-sessions" | "urn:tpm-measure:problem:rate-limited" | "urn:tpm-measure:problem:header-too-large" | "urn:tpm-measure:problem:internal" | "urn:tpm-measure:problem:memory-exhausted" | "urn:tpm-measure:problem:socket-ports-exhausted" | "urn:tpm-measure:problem:overloaded" | "urn:tpm-measure:problem:not-ready";
+            type: "urn:tpm-measure:problem:invalid-request" | "urn:tpm-measure:problem:invalid-option" | "urn:tpm-measure:problem:malformed-upload" | "urn:tpm-measure:problem:upload-aborted" | "urn:tpm-measure:problem:unauthorized" | "urn:tpm-measure:problem:session-not-found" | "urn:tpm-measure:problem:not-found" | "urn:tpm-measure:problem:method-not-allowed" | "urn:tpm-measure:problem:not-acceptable" | "urn:tpm-measure:problem:request-timeout" | "urn:tpm-measure:problem:locality-busy" | "urn:tpm-measure:problem:session-changed" | "urn:tpm-measure:problem:payload-too-large" | "urn:tpm-measure:problem:uri-too-long" | "urn:tpm-measure:problem:unsupported-media-type" | "urn:tpm-measure:problem:tpm-refused" | "urn:tpm-measure:problem:event-log-invalid" | "urn:tpm-measure:problem:launch-rule" | "urn:tpm-measure:problem:snapshot-invalid" | "urn:tpm-measure:problem:too-many-sessions" | "urn:tpm-measure:problem:rate-limited" | "urn:tpm-measure:problem:header-too-large" | "urn:tpm-measure:problem:internal" | "urn:tpm-measure:problem:memory-exhausted" | "urn:tpm-measure:problem:socket-ports-exhausted" | "urn:tpm-measure:problem:overloaded" | "urn:tpm-measure:problem:not-ready" | "urn:tpm-measure:problem:store-unavailable";
             title: string;
             status: number;
             detail?: string;
@@ -513,6 +554,54 @@ export interface components {
              */
             tisProfile?: "tis-1.2" | "tis-1.3" | "ptp-fifo";
             tis?: components["schemas"]["TisOptions"];
+            /**
+             * @description A `SessionSnapshot` (from `GET /v1/sessions/{id}/snapshot`) to restore as a new session with a
+             *     new id: the TPM, TIS registers, counters and event log continue exactly where the snapshot was
+             *     taken. The session's options come from the snapshot; the other members of this request are
+             *     ignored. A snapshot of another format version, or one that is damaged or altered (its digest
+             *     does not match, or any part is malformed), is a 422 `snapshot-invalid` and nothing is created.
+             */
+            from?: {
+                [key: string]: unknown;
+            };
+        };
+        /**
+         * @description Everything needed to continue a session's TPM exactly: options, TPM state (PCRs, open hash
+         *     sequences, the TPM 1.2 SHA-1 thread), TIS registers, counters and the event log. Restore it with
+         *     `POST /v1/sessions` and `{"from": snapshot}`.
+         */
+        SessionSnapshot: {
+            /** @enum {string} */
+            format: "tpm-measure/session-snapshot";
+            /**
+             * @description Format version; a service reads only its own.
+             * @enum {integer}
+             */
+            version: 1;
+            /** Format: date-time */
+            takenAt: string;
+            /** @description The session state as plain data (its inner layout belongs to the service and its version). */
+            session: {
+                options: {
+                    [key: string]: unknown;
+                };
+                engine: {
+                    [key: string]: unknown;
+                };
+                tis: {
+                    [key: string]: unknown;
+                };
+                log: {
+                    [key: string]: unknown;
+                };
+                logFull: boolean;
+                measurements: number;
+                extendsOutsideLog: number;
+            } & {
+                [key: string]: unknown;
+            };
+            /** @description SHA-256 of the canonical JSON of `session` (keys sorted, no whitespace): catches damage and edits that do not recompute it. */
+            digest: string;
         };
         /** @description Register-level options of the session's TIS (QEMU defaults). */
         TisOptions: {
@@ -973,7 +1062,8 @@ export interface components {
         };
         /**
          * @description The service sheds load (`overloaded`), is not ready (`not-ready`), is at its memory budget
-         *     (`memory-exhausted`), or has no resource for the request right now (`socket-ports-exhausted`). Retry after the given number of seconds
+         *     (`memory-exhausted`), its session store did not complete the operation (`store-unavailable`),
+         *     or it has no resource for the request right now (`socket-ports-exhausted`). Retry after the given number of seconds
          *     when Retry-After is present.
          */
         ServiceUnavailable: {
@@ -1136,6 +1226,7 @@ export interface operations {
             401: components["responses"]["Unauthorized"];
             413: components["responses"]["Problem"];
             415: components["responses"]["Problem"];
+            422: components["responses"]["Problem"];
             429: components["responses"]["TooManyRequests"];
             503: components["responses"]["ServiceUnavailable"];
         };
@@ -1183,6 +1274,59 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content?: never;
+            };
+            401: components["responses"]["Unauthorized"];
+            404: components["responses"]["Problem"];
+            429: components["responses"]["TooManyRequests"];
+            503: components["responses"]["ServiceUnavailable"];
+        };
+    };
+    getSessionSnapshot: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: components["parameters"]["SessionId"];
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The snapshot. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["SessionSnapshot"];
+                };
+            };
+            401: components["responses"]["Unauthorized"];
+            404: components["responses"]["Problem"];
+            429: components["responses"]["TooManyRequests"];
+            503: components["responses"]["ServiceUnavailable"];
+        };
+    };
+    forkSession: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: components["parameters"]["SessionId"];
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Created. */
+            201: {
+                headers: {
+                    Location?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Session"];
+                };
             };
             401: components["responses"]["Unauthorized"];
             404: components["responses"]["Problem"];

@@ -9,9 +9,9 @@ beforeAll(async () => {
   srv = await startServer({ maxSessions: 5 });
 });
 afterAll(async () => srv.close());
-afterEach(() => {
+afterEach(async () => {
   expect(srv.violations.splice(0)).toEqual([]);
-  for (const s of srv.ctx.sessions.list()) srv.ctx.sessions.delete(s.id);
+  for (const s of await srv.ctx.sessions.list()) await srv.ctx.sessions.delete(s.id);
 });
 
 describe('session lifecycle', () => {
@@ -80,7 +80,7 @@ describe('bad input on session creation is a 4xx problem', () => {
   ];
   for (const [name, init, status, kind] of cases) {
     it(name, async () => {
-      const before = srv.ctx.sessions.list().length;
+      const before = (await srv.ctx.sessions.list()).length;
       const res = await srv.fetch('/v1/sessions', { method: 'POST', ...init });
       expect(res.status).toBe(status);
       expect(res.headers.get('content-type')).toMatch(/^application\/problem\+json/);
@@ -89,7 +89,7 @@ describe('bad input on session creation is a 4xx problem', () => {
       expect(body.status).toBe(status);
       expect(body.title).toBeTruthy();
       expect(body.detail).toBeTruthy();
-      expect(srv.ctx.sessions.list().length).toBe(before);
+      expect((await srv.ctx.sessions.list()).length).toBe(before);
     });
   }
 

@@ -21,7 +21,7 @@ describe('graceful close', () => {
     const done = await newSession('1.2');
     const cutHost = await newSession('2.0');
     const cutTpm = await newSession('1.2');
-    const pcrs = async (id: string) => srv.ctx.sessions.get(id).engine.pcrs();
+    const pcrs = async (id: string) => (await srv.ctx.sessions.get(id)).engine.pcrs();
     const before = { host: await pcrs(cutHost), tpm: await pcrs(cutTpm) };
 
     // Three uploads of 4096 bytes, each with half its body sent.
@@ -30,8 +30,8 @@ describe('graceful close', () => {
     const stalledHost = await openRaw(srv.baseUrl, Buffer.concat([Buffer.from(head(`/v1/sessions/${cutHost}/measurements?pcr=17`, 4096)), half]));
     const stalledTpm = await openRaw(srv.baseUrl, Buffer.concat([Buffer.from(head(`/v1/sessions/${cutTpm}/measurements?pcr=18&hashing=tpm`, 4096)), half]));
     // Let the three requests reach their handlers (bounded wait for the TPM-hashing one to hold its turn).
-    for (let i = 0; i < 200 && srv.ctx.sessions.get(cutTpm).queue.size === 0; i++) await new Promise((r) => setTimeout(r, 10));
-    expect(srv.ctx.sessions.get(cutTpm).queue.size).toBe(1);
+    for (let i = 0; i < 200 && (await srv.ctx.sessions.get(cutTpm)).queue.size === 0; i++) await new Promise((r) => setTimeout(r, 10));
+    expect((await srv.ctx.sessions.get(cutTpm)).queue.size).toBe(1);
 
     const closed = closeGracefully(srv.app, 1500);
     // In flight and completed within the grace period: answered.
@@ -48,14 +48,14 @@ describe('graceful close', () => {
     expect(cut2 === undefined || (cut2 !== 'timeout' && cut2.status >= 400)).toBe(true);
 
     // Wait for the aborted handlers to roll back (bounded), then: nothing applied.
-    for (let i = 0; i < 200 && (srv.ctx.sessions.get(cutHost).queue.size > 0 || srv.ctx.sessions.get(cutTpm).queue.size > 0); i++) await new Promise((r) => setTimeout(r, 10));
+    for (let i = 0; i < 200 && ((await srv.ctx.sessions.get(cutHost)).queue.size > 0 || (await srv.ctx.sessions.get(cutTpm)).queue.size > 0); i++) await new Promise((r) => setTimeout(r, 10));
     for (const [id, pcrsBefore] of [[cutHost, before.host], [cutTpm, before.tpm]] as const) {
-      const s = srv.ctx.sessions.get(id);
+      const s = (await srv.ctx.sessions.get(id));
       expect(s.queue.size).toBe(0);
       expect(s.measurements).toBe(0);
       expect(s.engine.pcrs()).toEqual(pcrsBefore);
     }
-    expect(srv.ctx.sessions.get(done).measurements).toBe(1);
+    expect((await srv.ctx.sessions.get(done)).measurements).toBe(1);
     for (const c of [finishing, stalledHost, stalledTpm]) c.socket.destroy();
   });
 

@@ -1,19 +1,39 @@
 /** No stack trace and no internal path in any error response, even for an internal error. */
 import { describe, expect, it } from 'vitest';
-import { InMemorySessionStore } from '../../src/sessions/store.js';
-import type { Session } from '../../src/sessions/session.js';
+import { MemorySessionStore, type StoredSession } from '../../src/sessions/store.js';
 import { startServer } from '../support/server.js';
 
-class BrokenStore extends InMemorySessionStore {
-  override get(_id: string): Session | undefined {
-    const e = new Error('SQLITE_CANTOPEN: unable to open /var/lib/tpm-measure/sessions.db');
-    throw e;
+/** A store that fails with a message naming internals. */
+class BrokenStore extends MemorySessionStore {
+  override async load(_id: string): Promise<StoredSession | undefined> {
+    throw new Error('SQLITE_CANTOPEN: unable to open /var/lib/tpm-measure/sessions.db');
+  }
+}
+
+/** A store that hands back a session this build cannot read (an internal error). */
+class CorruptStore extends MemorySessionStore {
+  override async load(id: string): Promise<StoredSession | undefined> {
+    return { id, owner: null, createdAt: 0, lastUsedAt: Date.now(), version: 1, head: { options: '/var/lib/tpm-measure/x.ts:12' } as never, events: [] };
   }
 }
 
 describe('error responses', () => {
-  it('an internal error is a 500 problem without the message, stack or paths', async () => {
+  it('a store failure is a 503 problem without the message, stack or paths', async () => {
     const srv = await startServer({}, { store: new BrokenStore() });
+    try {
+      const r = await srv.fetch('/v1/sessions/abc/pcrs');
+      expect(r.status).toBe(503);
+      expect(r.headers.get('content-type')).toMatch(/^application\/problem\+json/);
+      const text = await r.text();
+      expect(JSON.parse(text).type).toBe('urn:tpm-measure:problem:store-unavailable');
+      expect(text).not.toMatch(/\/var\/lib|SQLITE|\bat \S+ \(|node_modules|\.ts:\d+|\.js:\d+/);
+    } finally {
+      await srv.close();
+    }
+  });
+
+  it('an internal error is a 500 problem without the message, stack or paths', async () => {
+    const srv = await startServer({}, { store: new CorruptStore() });
     try {
       const r = await srv.fetch('/v1/sessions/abc/pcrs');
       expect(r.status).toBe(500);

@@ -46,6 +46,8 @@ const SAMPLES: Record<string, Sample> = {
   listSessions: {},
   getSession: {},
   deleteSession: {},
+  getSessionSnapshot: {},
+  forkSession: {},
   // TPM2_GetTestResult
   sendCommand: { body: octets(Uint8Array.from([0x80, 0x01, 0, 0, 0, 0x0a, 0, 0, 0x01, 0x7c])) },
   dynamicLaunch: { body: octets('sinit') },

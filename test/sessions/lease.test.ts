@@ -5,7 +5,7 @@
 import { describe, expect, it } from 'vitest';
 import { Session, type SessionOptions } from '../../src/sessions/session.js';
 import { SessionManager } from '../../src/sessions/manager.js';
-import { InMemorySessionStore } from '../../src/sessions/store.js';
+import { MemorySessionStore } from '../../src/sessions/store.js';
 
 const opts: SessionOptions = { family: '1.2', startup: true, logSize: 4096, compat: 'xen', banks: ['sha1'], tisProfile: 'tis-1.2' };
 
@@ -42,19 +42,19 @@ describe('Session.lease', () => {
 });
 
 describe('close hooks', () => {
-  it('run once when the session is deleted or expires, and at once when registered after', () => {
+  it('run once when the session is deleted or expires, and at once when registered after', async () => {
     let now = 0;
-    const m = new SessionManager(new InMemorySessionStore(), { ttlMs: 1000, maxSessions: 10, now: () => now });
-    const a = m.create(opts);
-    const b = m.create(opts);
+    const m = new SessionManager(new MemorySessionStore(), { ttlMs: 1000, maxSessions: 10, now: () => now });
+    const a = await m.create(opts);
+    const b = await m.create(opts);
     const calls: string[] = [];
     a.onClose(() => calls.push('a'));
     const off = b.onClose(() => calls.push('b-unregistered'));
     b.onClose(() => calls.push('b'));
     off();
-    m.delete(a.id);
+    await m.delete(a.id);
     now = 5000;
-    expect(m.sweep()).toBe(1);
+    expect(await m.sweep()).toBe(1);
     expect(calls).toEqual(['a', 'b']);
     a.onClose(() => calls.push('late'));
     expect(calls).toEqual(['a', 'b', 'late']);

@@ -94,7 +94,7 @@ describe('/v1/sessions/{id}/socket', () => {
     const id = await newSession();
     const v = (await (await srv.fetch(`/v1/sessions/${id}/socket`, { method: 'POST' })).json()) as { dataPort: number };
     clock += 120_000;
-    srv.ctx.sessions.sweep();
+    await srv.ctx.sessions.sweep();
     expect(await refused(v.dataPort)).toBe(true);
     expect((await srv.fetch(`/v1/sessions/${id}`)).status).toBe(404);
   });

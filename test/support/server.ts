@@ -63,9 +63,10 @@ export interface TestServer {
 }
 
 export async function startServer(overrides: Partial<Config> = {}, opts: AppOptions = {}): Promise<TestServer> {
-  // No rate limit and no load shedding unless a test asks: tests share the event loop with the
-  // server (a busy test would shed its own requests) and some send thousands of requests.
-  const config = { ...loadConfig({}), port: 0, host: '127.0.0.1', rateLimitMax: 0, shedEventLoopDelayMs: 0, ...overrides };
+  // Sessions in memory unless the test names a store (the store suites do). No rate limit and no
+  // load shedding unless a test asks: tests share the event loop with the server (a busy test would
+  // shed its own requests) and some send thousands of requests.
+  const config: Config = { ...loadConfig({}), store: { driver: 'memory' }, port: 0, host: '127.0.0.1', rateLimitMax: 0, shedEventLoopDelayMs: 0, ...overrides };
   const { app, ctx } = await buildApp(config, opts);
   await app.listen({ host: '127.0.0.1', port: 0 });
   const addr = app.server.address();

@@ -52,9 +52,9 @@ function tcg2Json(log: Tcg2Log): Record<string, unknown> {
 }
 
 /** The session named in the path and the representation the client accepts (406 if none). */
-function sessionAndType(request: FastifyRequest, ctx: HttpContext): { session: Session; type: (typeof OFFERED)[number] } {
+async function sessionAndType(request: FastifyRequest, ctx: HttpContext): Promise<{ session: Session; type: (typeof OFFERED)[number] }> {
   const { id } = request.params as { id: string };
-  const session = ctx.sessions.get(id, ownerOf(request));
+  const session = await ctx.sessions.get(id, ownerOf(request));
   const type = negotiate(request, OFFERED) as (typeof OFFERED)[number] | undefined;
   if (!type) throw notAcceptable();
   return { session, type };
@@ -62,7 +62,7 @@ function sessionAndType(request: FastifyRequest, ctx: HttpContext): { session: S
 
 export function registerEventLogRoutes(app: FastifyInstance, ctx: HttpContext): void {
   route(app, ctx, 'getEventLog', async (request, reply) => {
-    const { session, type } = sessionAndType(request, ctx);
+    const { session, type } = await sessionAndType(request, ctx);
     return session.read(() => {
       const log = session.log;
       if (type === 'application/json') return reply.type(type).send(log instanceof TxtContainerLog ? txtJson(log) : tcg2Json(log));
@@ -72,7 +72,7 @@ export function registerEventLogRoutes(app: FastifyInstance, ctx: HttpContext): 
   });
 
   route(app, ctx, 'getEventLogPointer', async (request, reply) => {
-    const { session, type } = sessionAndType(request, ctx);
+    const { session, type } = await sessionAndType(request, ctx);
     return session.read(() => {
       const log = session.log;
       if (log instanceof TxtContainerLog) {

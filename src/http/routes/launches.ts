@@ -111,7 +111,7 @@ export function registerLaunchRoutes(app: FastifyInstance, ctx: HttpContext): vo
 
   route(app, ctx, 'launchSession', async (request, reply) => {
     const { id } = request.params as { id: string };
-    const session = ctx.sessions.get(id, ownerOf(request));
+    const session = await ctx.sessions.get(id, ownerOf(request));
     const { manifest, parts } = await receive(request, ctx, (m) => {
       checkLiveManifest(session, m, ctx.config);
       return launchBanks(session.options);

@@ -127,7 +127,7 @@ async function measureMultipart(request: FastifyRequest, session: Session, ctx: 
 export function registerMeasurementRoutes(app: FastifyInstance, ctx: HttpContext): void {
   route(app, ctx, 'measure', async (request, reply) => {
     const { id } = request.params as { id: string };
-    const session = ctx.sessions.get(id, ownerOf(request));
+    const session = await ctx.sessions.get(id, ownerOf(request));
     const fromQuery = queryOptions(request);
     let result: MeasureResult;
     if (mediaType(request) === 'multipart/form-data') {

@@ -10,14 +10,14 @@ function noSocket(id: string): DomainError {
 export function registerSocketRoutes(app: FastifyInstance, ctx: HttpContext): void {
   route(app, ctx, 'openSocket', async (request, reply) => {
     const { id } = request.params as { id: string };
-    const session = ctx.sessions.get(id, ownerOf(request));
+    const session = await ctx.sessions.get(id, ownerOf(request));
     const { attachment, created } = await ctx.sockets.attach(session);
     return reply.code(created ? 201 : 200).header('location', `/v1/sessions/${id}/socket`).send(attachment.view());
   });
 
   route(app, ctx, 'getSocket', async (request) => {
     const { id } = request.params as { id: string };
-    ctx.sessions.get(id, ownerOf(request));
+    await ctx.sessions.get(id, ownerOf(request));
     const att = ctx.sockets.get(id);
     if (!att) throw noSocket(id);
     return att.view();
@@ -25,7 +25,7 @@ export function registerSocketRoutes(app: FastifyInstance, ctx: HttpContext): vo
 
   route(app, ctx, 'closeSocket', async (request, reply) => {
     const { id } = request.params as { id: string };
-    ctx.sessions.get(id, ownerOf(request));
+    await ctx.sessions.get(id, ownerOf(request));
     if (!(await ctx.sockets.detach(id))) throw noSocket(id);
     return reply.code(204).send();
   });

@@ -19,7 +19,7 @@ const MMIO_BODY_BYTES = 4 * 1024 * 1024;
 export function registerTisRoutes(app: FastifyInstance, ctx: HttpContext): void {
   route(app, ctx, 'mmio', async (request) => {
     const { id } = request.params as { id: string };
-    const session = ctx.sessions.get(id, ownerOf(request));
+    const session = await ctx.sessions.get(id, ownerOf(request));
     const { ops } = request.body as { ops: WireOp[] };
     const domainOps = ops.map((o) => {
       if (o.op === 'writeBytes') {
@@ -44,7 +44,7 @@ export function registerTisRoutes(app: FastifyInstance, ctx: HttpContext): void 
 
   route(app, ctx, 'getTisState', async (request) => {
     const { id } = request.params as { id: string };
-    const session = ctx.sessions.get(id, ownerOf(request));
+    const session = await ctx.sessions.get(id, ownerOf(request));
     return session.read(() => session.tis.state());
   });
 }

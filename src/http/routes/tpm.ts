@@ -13,7 +13,7 @@ export function registerTpmRoutes(app: FastifyInstance, ctx: HttpContext): void 
   route(app, ctx, 'sendCommand', async (request, reply) => {
     const { id } = request.params as { id: string };
     const { locality = 0 } = request.query as { locality?: Locality };
-    const session = ctx.sessions.get(id, ownerOf(request));
+    const session = await ctx.sessions.get(id, ownerOf(request));
     const cmd = await readBody(request, ctx.config.maxCommandBytes, 'the TPM command');
     const rsp = await session.transact(() => {
       const out = session.engine.execute(cmd, locality);
@@ -29,7 +29,7 @@ export function registerTpmRoutes(app: FastifyInstance, ctx: HttpContext): void 
 
   route(app, ctx, 'dynamicLaunch', async (request) => {
     const { id } = request.params as { id: string };
-    const session = ctx.sessions.get(id, ownerOf(request));
+    const session = await ctx.sessions.get(id, ownerOf(request));
     const { logEvent = true } = request.query as { logEvent?: boolean };
     const data = await readBody(request, ctx.config.maxDrtmBytes, 'the dynamic-launch data');
     return session.transact(() => {
@@ -47,7 +47,7 @@ export function registerTpmRoutes(app: FastifyInstance, ctx: HttpContext): void 
 
   route(app, ctx, 'getPcrs', async (request) => {
     const { id } = request.params as { id: string };
-    const session = ctx.sessions.get(id, ownerOf(request));
+    const session = await ctx.sessions.get(id, ownerOf(request));
     return session.read(() => pcrBanksView(session));
   });
 }

@@ -1,0 +1,181 @@
+/**
+ * The embedded default store: one SQLite file under DATA_DIR (better-sqlite3), WAL journal,
+ * synchronous=FULL so a commit that returned survives a crash of the process or the machine
+ * (SQLite docs, "PRAGMA synchronous": FULL syncs the WAL on every commit). One process owns the
+ * file; within it the session's in-process queue serializes its requests, and every write checks
+ * the row's version so a second process on the same file could never lose an update silently.
+ */
+import { mkdirSync } from 'node:fs';
+import { join } from 'node:path';
+import Database from 'better-sqlite3';
+import { SCHEMA_VERSION, SchemaTooNewError, type SessionStore, type SessionWrite, type StoreLock, type StoreTxn, type StoredChanges, type StoredSession } from './store.js';
+import type { SessionHead, SessionLogEvent } from './session.js';
+
+/** Versioned migrations: index i brings the schema from version i to i + 1. */
+const MIGRATIONS: readonly string[] = [
+  `CREATE TABLE sessions (
+     id TEXT PRIMARY KEY,
+     owner TEXT,
+     created_at INTEGER NOT NULL,
+     last_used_at INTEGER NOT NULL,
+     version INTEGER NOT NULL,
+     event_count INTEGER NOT NULL,
+     head TEXT NOT NULL
+   );
+   CREATE INDEX sessions_last_used ON sessions (last_used_at);
+   CREATE TABLE session_events (
+     session_id TEXT NOT NULL REFERENCES sessions (id) ON DELETE CASCADE,
+     idx INTEGER NOT NULL,
+     version INTEGER NOT NULL,
+     event TEXT NOT NULL,
+     PRIMARY KEY (session_id, idx)
+   ) WITHOUT ROWID;`,
+];
+
+interface Row {
+  id: string;
+  owner: string | null;
+  created_at: number;
+  last_used_at: number;
+  version: number;
+  head: string;
+}
+
+export class SqliteSessionStore implements SessionStore {
+  readonly driver = 'sqlite' as const;
+  private db: Database.Database | undefined;
+  private readonly file: string;
+
+  /** `dataDir` ':memory:' keeps the database in memory (tests). */
+  constructor(private readonly dataDir: string) {
+    this.file = dataDir === ':memory:' ? ':memory:' : join(dataDir, 'sessions.sqlite');
+  }
+
+  private get conn(): Database.Database {
+    if (!this.db) throw new Error('the SQLite store is not open');
+    return this.db;
+  }
+
+  async open(): Promise<void> {
+    if (this.file !== ':memory:') mkdirSync(this.dataDir, { recursive: true });
+    const db = new Database(this.file);
+    try {
+      db.pragma('journal_mode = WAL');
+      db.pragma('synchronous = FULL');
+      db.pragma('foreign_keys = ON');
+      db.pragma('busy_timeout = 5000');
+      const current = Number(db.pragma('user_version', { simple: true }));
+      if (current > SCHEMA_VERSION) throw new SchemaTooNewError(current, this.file);
+      for (let v = current; v < SCHEMA_VERSION; v++) {
+        db.transaction(() => {
+          db.exec(MIGRATIONS[v] ?? '');
+          db.pragma(`user_version = ${v + 1}`);
+        }).immediate();
+      }
+    } catch (e) {
+      db.close();
+      throw e;
+    }
+    this.db = db;
+  }
+
+  async insert(s: StoredSession): Promise<void> {
+    const db = this.conn;
+    db.transaction(() => {
+      db.prepare('INSERT INTO sessions (id, owner, created_at, last_used_at, version, event_count, head) VALUES (?, ?, ?, ?, ?, ?, ?)').run(s.id, s.owner, s.createdAt, s.lastUsedAt, s.version, s.events.length, JSON.stringify(s.head));
+      this.insertEvents(s.id, 0, s.events, s.version);
+    }).immediate();
+  }
+
+  private insertEvents(id: string, from: number, events: readonly SessionLogEvent[], version: number): void {
+    if (events.length === 0) return;
+    const ins = this.conn.prepare('INSERT INTO session_events (session_id, idx, version, event) VALUES (?, ?, ?, ?)');
+    events.forEach((e, i) => ins.run(id, from + i, version, JSON.stringify(e)));
+  }
+
+  async changes(id: string, version: number, known: number): Promise<StoredChanges | undefined> {
+    const db = this.conn;
+    return db.transaction(() => {
+      const r = db.prepare('SELECT last_used_at, version, event_count, head FROM sessions WHERE id = ?').get(id) as (Row & { event_count: number }) | undefined;
+      if (!r) return undefined;
+      const events = (db.prepare('SELECT idx, event FROM session_events WHERE session_id = ? AND (idx >= ? OR version > ?) ORDER BY idx').all(id, known, version) as { idx: number; event: string }[]).map((e) => ({ idx: e.idx, event: JSON.parse(e.event) as SessionLogEvent }));
+      return { version: r.version, lastUsedAt: r.last_used_at, head: JSON.parse(r.head) as SessionHead, count: r.event_count, events };
+    })();
+  }
+
+  private read(id: string): StoredSession | undefined {
+    const db = this.conn;
+    const r = db.prepare('SELECT id, owner, created_at, last_used_at, version, head FROM sessions WHERE id = ?').get(id) as Row | undefined;
+    if (!r) return undefined;
+    const events = (db.prepare('SELECT event FROM session_events WHERE session_id = ? ORDER BY idx').all(id) as { event: string }[]).map((e) => JSON.parse(e.event) as SessionLogEvent);
+    return { id: r.id, owner: r.owner, createdAt: r.created_at, lastUsedAt: r.last_used_at, version: r.version, head: JSON.parse(r.head) as SessionHead, events };
+  }
+
+  async load(id: string): Promise<StoredSession | undefined> {
+    return this.conn.transaction(() => this.read(id))();
+  }
+
+  async delete(id: string): Promise<boolean> {
+    return this.conn.prepare('DELETE FROM sessions WHERE id = ?').run(id).changes > 0;
+  }
+
+  async ids(owner?: string | null): Promise<string[]> {
+    const rows = (owner === undefined
+      ? this.conn.prepare('SELECT id FROM sessions ORDER BY created_at, id').all()
+      : this.conn.prepare('SELECT id FROM sessions WHERE owner IS ? ORDER BY created_at, id').all(owner)) as { id: string }[];
+    return rows.map((r) => r.id);
+  }
+
+  async count(): Promise<number> {
+    return (this.conn.prepare('SELECT count(*) AS n FROM sessions').get() as { n: number }).n;
+  }
+
+  async touch(id: string, lastUsedAt: number, minAdvanceMs = 0): Promise<number | undefined> {
+    const db = this.conn;
+    const r = db.prepare('UPDATE sessions SET last_used_at = ? WHERE id = ? AND last_used_at < ? RETURNING version').get(lastUsedAt, id, lastUsedAt - minAdvanceMs) as { version: number } | undefined;
+    if (r) return r.version;
+    return (db.prepare('SELECT version FROM sessions WHERE id = ?').get(id) as { version: number } | undefined)?.version;
+  }
+
+  async expire(cutoff: number, keep: ReadonlySet<string>): Promise<string[]> {
+    const db = this.conn;
+    return db.transaction(() => {
+      const ids = (db.prepare('SELECT id FROM sessions WHERE last_used_at < ?').all(cutoff) as { id: string }[]).map((r) => r.id).filter((id) => !keep.has(id));
+      const del = db.prepare('DELETE FROM sessions WHERE id = ?');
+      for (const id of ids) del.run(id);
+      return ids;
+    }).immediate();
+  }
+
+  async begin(id: string): Promise<StoreTxn> {
+    const db = this.conn;
+    const version = (db.prepare('SELECT version FROM sessions WHERE id = ?').get(id) as { version: number } | undefined)?.version;
+    return {
+      version,
+      load: () => this.load(id),
+      changes: (v, known) => this.changes(id, v, known),
+      commit: async (w: SessionWrite) => {
+        db.transaction(() => {
+          const changed = db.prepare('UPDATE sessions SET version = ?, last_used_at = max(last_used_at, ?), event_count = ?, head = ? WHERE id = ? AND version = ?').run(w.version, w.lastUsedAt, w.eventsFrom + w.events.length, JSON.stringify(w.head), id, version ?? -1).changes;
+          if (changed !== 1) throw new Error(`session ${id} changed or disappeared under its lock`);
+          db.prepare('DELETE FROM session_events WHERE session_id = ? AND idx >= ?').run(id, w.eventsFrom);
+          this.insertEvents(id, w.eventsFrom, w.events, w.version);
+        }).immediate();
+      },
+      abort: async () => undefined,
+    };
+  }
+
+  async lock(): Promise<StoreLock> {
+    return { release: async () => undefined };
+  }
+
+  async ping(): Promise<void> {
+    this.conn.prepare('SELECT 1').get();
+  }
+
+  async close(): Promise<void> {
+    this.db?.close();
+    this.db = undefined;
+  }
+}
