@@ -13,7 +13,7 @@ class BrokenStore extends MemorySessionStore {
 /** A store that hands back a session this build cannot read (an internal error). */
 class CorruptStore extends MemorySessionStore {
   override async load(id: string): Promise<StoredSession | undefined> {
-    return { id, owner: null, createdAt: 0, lastUsedAt: Date.now(), version: 1, head: { options: '/var/lib/tpm-measure/x.ts:12' } as never, events: [] };
+    return { id, owner: null, createdAt: 0, lastUsedAt: Date.now(), version: 1, head: { options: 'unreadable: stored by a future build' } as never, events: [] };
   }
 }
 
