@@ -35,7 +35,8 @@ async function state(): Promise<string> {
 }
 
 describe('HTTP fuzz', () => {
-  it('never a 5xx, every error problem+json, refusals change nothing', async () => {
+  it('never a 5xx, every error problem+json, refusals change nothing; memory stays bounded', async () => {
+    const rss0 = process.memoryUsage.rss();
     let cases = 0;
     await fc.assert(
       fc.asyncProperty(fc.constantFrom('GET', 'POST', 'DELETE', 'PUT', 'PATCH'), fc.constantFrom(...PATHS), query, fc.constantFrom(...TYPES), body, async (method, path, q, type, b) => {
@@ -55,6 +56,38 @@ describe('HTTP fuzz', () => {
       }),
       { numRuns: 400 },
     );
-    console.log(`HTTP fuzz: ${cases} requests, none answered 5xx`);
+    const grown = process.memoryUsage.rss() - rss0;
+    console.log(`HTTP fuzz: ${cases} requests, none answered 5xx; RSS growth ${(grown / 2 ** 20).toFixed(1)} MiB`);
+    expect(grown).toBeLessThan(256 * 1024 * 1024);
+  });
+
+  it('raw TPM commands of any shape: a TPM answer (HTTP 200) or a 4xx problem, never a 5xx, the server stays usable', async () => {
+    let cases = 0;
+    await fc.assert(
+      fc.asyncProperty(
+        fc.oneof(
+          fc.uint8Array({ maxLength: 64 }),
+          // Well-framed headers with random tags, sizes and codes (the engine's parsers, not the framing).
+          fc.tuple(fc.constantFrom(0x8001, 0x8002, 0x00c1, 0x00c2, 0x1234), fc.integer({ min: 0, max: 5000 }), fc.integer({ min: 0, max: 0x2ff }), fc.uint8Array({ maxLength: 200 })).map(([tag, size, cc, rest]) => {
+            const b = Buffer.alloc(10 + rest.length);
+            b.writeUInt16BE(tag, 0);
+            b.writeUInt32BE(size, 2);
+            b.writeUInt32BE(cc | 0x100, 6);
+            Buffer.from(rest).copy(b, 10);
+            return new Uint8Array(b);
+          }),
+        ),
+        fc.integer({ min: 0, max: 4 }),
+        async (cmd, locality) => {
+          const res = await fetch(`${srv.baseUrl}/v1/sessions/${id}/commands?locality=${locality}`, { method: 'POST', headers: { 'content-type': 'application/octet-stream' }, body: Buffer.from(cmd) });
+          await res.arrayBuffer();
+          cases++;
+          expect(res.status === 200 || (res.status >= 400 && res.status < 500), String(res.status)).toBe(true);
+        },
+      ),
+      { numRuns: 400 },
+    );
+    expect((await fetch(`${srv.baseUrl}/v1/sessions/${id}/pcrs`)).status).toBe(200);
+    console.log(`raw command fuzz: ${cases} commands`);
   });
 });
