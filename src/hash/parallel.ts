@@ -10,6 +10,7 @@
  */
 import { Worker } from 'node:worker_threads';
 import { availableParallelism } from 'node:os';
+import { createHash, type Hash } from 'node:crypto';
 import { MultiHasher, mustAlg, type BankName } from './index.js';
 
 /** The worker: one node:crypto Hash per (job, algorithm); plain JS so it runs under node and tsx alike. */
@@ -99,7 +100,15 @@ export interface ParallelHasherOptions {
   inlineBytes?: number;
   /** Most unacknowledged bytes before update() waits (default 8 MiB). */
   maxInFlight?: number;
+  /**
+   * How many of the banks (the first ones) are hashed on the calling thread as chunks arrive
+   * (default: see LOCAL_BANKS). Those skip the copy into the shared block and the messages.
+   */
+  localBanks?: number;
 }
+
+/** Default number of banks hashed on the calling thread (bench: BENCHMARKS.md rows 1–3). */
+const LOCAL_BANKS = Number(process.env.TPM_MEASURE_LOCAL_BANKS ?? 1);
 
 export class ParallelHasher {
   private readonly inlineBytes: number;
@@ -120,12 +129,19 @@ export class ParallelHasher {
   private digestWaiter: (() => void) | undefined;
   private failed: Error | undefined;
 
+  /** Banks hashed on the calling thread, and the rest (worker lanes). */
+  private readonly local: Array<[BankName, Hash]>;
+  private readonly banks: readonly BankName[];
+
   constructor(
-    private readonly banks: readonly BankName[],
+    allBanks: readonly BankName[],
     opts: ParallelHasherOptions = {},
   ) {
     this.inlineBytes = opts.inlineBytes ?? 1024 * 1024;
     this.maxInFlight = opts.maxInFlight ?? 8 * 1024 * 1024;
+    const k = Math.max(0, Math.min(allBanks.length, opts.localBanks ?? LOCAL_BANKS));
+    this.local = allBanks.slice(0, k).map((b) => [b, createHash(mustAlg(b).nodeName)]);
+    this.banks = allBanks.slice(k);
   }
 
   get bytes(): number {
@@ -202,6 +218,8 @@ export class ParallelHasher {
   async update(chunk: Uint8Array): Promise<void> {
     if (this.failed) throw this.failed;
     this.total += chunk.length;
+    for (const [, h] of this.local) h.update(chunk);
+    if (this.banks.length === 0) return;
     if (!this.lanes) {
       this.pending.push(chunk.slice());
       this.pendingBytes += chunk.length;
@@ -218,6 +236,13 @@ export class ParallelHasher {
 
   /** One digest per bank, once every byte fed so far is hashed. */
   async digests(): Promise<Map<BankName, Uint8Array>> {
+    const local = this.local.map(([b, h]): [BankName, Uint8Array] => [b, new Uint8Array(h.digest())]);
+    const remote = await this.remoteDigests();
+    return new Map([...local, ...remote]);
+  }
+
+  private async remoteDigests(): Promise<Map<BankName, Uint8Array>> {
+    if (this.banks.length === 0) return new Map();
     if (!this.lanes) {
       const h = new MultiHasher(this.banks);
       for (const c of this.pending) h.update(c);
