@@ -60,3 +60,34 @@ export function summariseDir(dir: string, top = 8): string[] {
   }
   return out;
 }
+
+interface HeapNode {
+  callFrame: { functionName: string; url: string; lineNumber: number };
+  selfSize: number;
+  children: HeapNode[];
+}
+
+/** The `top` allocation sites by live bytes in a .heapprofile (`node --heap-prof`), as text. */
+export function summariseHeapDir(dir: string, top = 12): string[] {
+  const out: string[] = [];
+  for (const f of readdirSync(dir).filter((x) => x.endsWith('.heapprofile')).sort()) {
+    const root = (JSON.parse(readFileSync(join(dir, f), 'utf8')) as { head: HeapNode }).head;
+    const by = new Map<string, number>();
+    let total = 0;
+    const walk = (n: HeapNode, path: string[]): void => {
+      const c = n.callFrame;
+      const name = `${c.functionName || '(anonymous)'}${c.url ? ` ${basename(c.url)}:${c.lineNumber + 1}` : ''}`;
+      if (n.selfSize > 0) {
+        // Attribute to the innermost frame of our own code (dist/src, bench) when there is one.
+        const own = [...path, name].reverse().find((p) => /\.js:\d+$/.test(p) && !/node:|internal/.test(p)) ?? name;
+        by.set(own, (by.get(own) ?? 0) + n.selfSize);
+        total += n.selfSize;
+      }
+      for (const ch of n.children) walk(ch, [...path, name]);
+    };
+    walk(root, []);
+    const entries = [...by.entries()].sort((a, b) => b[1] - a[1]).slice(0, top);
+    out.push(`${f}: ${(total / 1048576).toFixed(1)} MiB sampled live; ${entries.map(([k, v]) => `${k} ${(v / 1048576).toFixed(1)} MiB`).join(', ')}`);
+  }
+  return out;
+}

@@ -107,8 +107,15 @@ export interface ParallelHasherOptions {
   localBanks?: number;
 }
 
-/** Default number of banks hashed on the calling thread (bench: BENCHMARKS.md rows 1–3). */
-const LOCAL_BANKS = Number(process.env.TPM_MEASURE_LOCAL_BANKS ?? 1);
+/**
+ * Default number of banks hashed on the calling thread: the first bank is hashed where the chunks
+ * arrive (no copy into a shared block, no message); the others go to the workers. Measured in
+ * BENCHMARKS.md rows 1–3 (one bank on the event loop beat one bank on a worker: the copy and the
+ * messages cost more than the hash with SHA-NI, and a 2-CPU machine has no core to spare).
+ */
+const LOCAL_BANKS = 1;
+
+const ABORTED = new Error('hashing aborted');
 
 export class ParallelHasher {
   private readonly inlineBytes: number;
@@ -258,9 +265,10 @@ export class ParallelHasher {
     return new Map(this.banks.map((b) => [b, this.digestsByBank.get(b) as Uint8Array]));
   }
 
-  /** Abandon the stream (an aborted upload): free the workers' state. */
+  /** Abandon the stream (an aborted upload): free the workers' state. Also called after digests(). */
   abort(): void {
-    this.failed = new Error('hashing aborted');
+    if (this.failed === ABORTED) return;
+    this.failed = ABORTED; // one shared Error: a stack trace per upload costs more than the small uploads themselves
     if (this.lanes) for (const l of this.lanes) l.worker.postMessage({ op: 'drop', job: l.job });
     this.release();
     this.pending = [];

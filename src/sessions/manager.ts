@@ -30,7 +30,8 @@ export class SessionManager {
 
   /** A new session owned by `owner` (an API key's id; null when the service runs without keys). */
   create(options: SessionOptions, owner: string | null = null): Session {
-    this.sweep();
+    // Expired sessions are swept by the timer; here only when they stand in the way (a sweep is O(sessions)).
+    if (this.store.size >= this.opts.maxSessions) this.sweep();
     if (this.store.size >= this.opts.maxSessions) {
       throw new DomainError(
         'too-many-sessions',

@@ -77,10 +77,14 @@ export class TisDevice {
     this.irqVector = checkInt('irqVector', opts.irqVector ?? TIS_DEFAULT_IRQ, 0, 0xff);
     const traits = PROFILE_TRAITS[this.profile];
     const bufferSize = Math.min(checkInt('engine.bufferSize', engine.bufferSize, 16, 0x100000), TIS_BUFFER_MAX);
+    // The data buffer is allocated on first use: most sessions never touch the FIFO.
+    let buffer: Uint8Array | undefined;
     const core: TisCore = {
       active: null,
       loc: Array.from({ length: TIS_NUM_LOCALITIES }, () => newLocalityRegs(traits.familyBits)),
-      buffer: new Uint8Array(bufferSize),
+      get buffer(): Uint8Array {
+        return (buffer ??= new Uint8Array(bufferSize));
+      },
       rwOffset: 0,
       respLen: 0,
       pending: null,

@@ -124,7 +124,7 @@ export function snapshotState(s: Tpm2State): Tpm2Snapshot {
     allocation: s.pcrs.allocation.map(toHex),
     nvAllocation: s.nvAllocation.map(toHex),
     pcrCounter: s.pcrs.counter,
-    pcrValues: s.pcrs.values.map((bank) => bank.map(toHex)),
+    pcrValues: s.pcrs.hexValues(),
     objects: s.objects.slots.map(seqSnap),
     started: s.started,
     orderlyState: s.orderlyState,
