@@ -21,6 +21,7 @@ export interface SessionsPoint {
 
 const CLIENTS = 32;
 const EVENTS = 10;
+const WARM = 2000;
 
 export async function sessionsRun(n: number, nodeArgs: string[] = []): Promise<SessionsPoint> {
   const svc = await ServiceProcess.start({ MAX_SESSIONS: String(Math.max(1000, n + 1000)) }, nodeArgs);
@@ -37,8 +38,8 @@ export async function sessionsRun(n: number, nodeArgs: string[] = []): Promise<S
         ids.push((JSON.parse(b.toString()) as { id: string }).id);
       },
     });
-    // Warm-up (JIT): 400 sessions with events, deleted again, before the baseline.
-    await runLoad(port, CLIENTS, 400, createJob);
+    // Warm-up (JIT): WARM sessions with events, deleted again, before the baseline.
+    await runLoad(port, CLIENTS, WARM, createJob);
     const blob = Buffer.alloc(64, 0xa5);
     const evReq = (id: string): Buffer => httpRequest('POST', `/v1/sessions/${id}/measurements?hashing=host&pcr=18&locality=2`, port, blob);
     const evCheck = (status: number, b: Buffer): void => {
@@ -98,7 +99,7 @@ export async function benchSessions(o: SessionRowsOptions): Promise<Row[]> {
       target: `target: ≥ 5,000 sessions/s (${big.createRate.toFixed(0)} — ${q(rateOk)}); RSS ≤ 300 MiB with all alive (${(big.rss / MiB).toFixed(0)} MiB — ${q(rssOk)})`,
       verdict: rateOk && rssOk ? 'meets target' : q(false),
       notes: [
-        `Events: ${big.eventRate.toFixed(0)} events/s (${(big.n * EVENTS).toLocaleString('en-US')} measurement requests). RSS before creating (after a 400-session warm-up, deleted): ${(big.baseline / MiB).toFixed(0)} MiB; growth ${(perSession(big)).toFixed(1)} KiB per session with its 10 events; VmHWM ${(big.hwm / MiB).toFixed(0)} MiB.`,
+        `Events: ${big.eventRate.toFixed(0)} events/s (${(big.n * EVENTS).toLocaleString('en-US')} measurement requests). RSS before creating (after a ${WARM}-session warm-up with events, deleted): ${(big.baseline / MiB).toFixed(0)} MiB; growth ${(perSession(big)).toFixed(1)} KiB per session with its 10 events; VmHWM ${(big.hwm / MiB).toFixed(0)} MiB.`,
         ...o.profile('7'),
       ],
     },

@@ -1,7 +1,7 @@
 /**
  * Session lifecycle: creation with a capacity limit, idle expiry, lookup. No HTTP here.
  */
-import { randomBytes } from 'node:crypto';
+import { randomBytesPooled } from '../bytes/random.js';
 import { DomainError } from '../errors.js';
 import { Session, type SessionOptions } from './session.js';
 import type { SessionStore } from './store.js';
@@ -14,7 +14,7 @@ export interface SessionManagerOptions {
 
 /** 128 random bits, base64url: URL-safe and unguessable. */
 export function newSessionId(): string {
-  return randomBytes(16).toString('base64url');
+  return randomBytesPooled(16).toString('base64url');
 }
 
 export class SessionManager {
