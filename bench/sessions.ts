@@ -17,11 +17,15 @@ export interface SessionsPoint {
   rss: number;
   baseline: number;
   hwm: number;
+  /** RSS once a second after the load. */
+  settled: number[];
 }
 
 const CLIENTS = 32;
 const EVENTS = 10;
 const WARM = 2000;
+/** Seconds the RSS is followed after the load (sampled once a second). */
+const SETTLE_S = Number(process.env.BENCH_SETTLE_S ?? 12);
 
 export async function sessionsRun(n: number, nodeArgs: string[] = []): Promise<SessionsPoint> {
   const svc = await ServiceProcess.start({ MAX_SESSIONS: String(Math.max(1000, n + 1000)) }, nodeArgs);
@@ -63,11 +67,17 @@ export async function sessionsRun(n: number, nodeArgs: string[] = []): Promise<S
     const e = await runLoad(port, CLIENTS, n * EVENTS, (i) => ({ bytes: evs[i % n] as Buffer, check: evCheck }));
     await new Promise((r) => setTimeout(r, 300));
     const m = svc.memory(); // before the listing below allocates its answer
+    // And once the process has been idle for a while (V8's memory reducer runs GCs when allocation stops).
+    const settled: number[] = [];
+    for (let i = 0; i < SETTLE_S; i++) {
+      await new Promise((r) => setTimeout(r, 1000));
+      settled.push(svc.memory().rss);
+    }
     const list = await svc.send('GET', '/v1/sessions');
     const alive = (JSON.parse(list.body.toString()) as { sessions?: unknown[] } | unknown[]);
     const count = Array.isArray(alive) ? alive.length : (alive.sessions?.length ?? -1);
     if (count !== n) throw new Error(`GET /v1/sessions lists ${count} sessions, wanted ${n} alive`);
-    return { n, createRate: c.rate, eventRate: e.rate, rss: m.rss, baseline, hwm: m.hwm };
+    return { n, createRate: c.rate, eventRate: e.rate, rss: m.rss, baseline, hwm: m.hwm, settled };
   } finally {
     await svc.stop();
   }
