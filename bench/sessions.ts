@@ -25,7 +25,7 @@ const CLIENTS = 32;
 const EVENTS = 10;
 const WARM = 2000;
 /** Seconds the RSS is followed after the load (sampled once a second). */
-const SETTLE_S = Number(process.env.BENCH_SETTLE_S ?? 12);
+const SETTLE_S = Number(process.env.BENCH_SETTLE_S ?? 5);
 
 export async function sessionsRun(n: number, nodeArgs: string[] = []): Promise<SessionsPoint> {
   const svc = await ServiceProcess.start({ MAX_SESSIONS: String(Math.max(1000, n + 1000)) }, nodeArgs);
@@ -109,7 +109,7 @@ export async function benchSessions(o: SessionRowsOptions): Promise<Row[]> {
       target: `target: ≥ 5,000 sessions/s (${big.createRate.toFixed(0)} — ${q(rateOk)}); RSS ≤ 300 MiB with all alive (${(big.rss / MiB).toFixed(0)} MiB — ${q(rssOk)})`,
       verdict: rateOk && rssOk ? 'meets target' : q(false),
       notes: [
-        `Events: ${big.eventRate.toFixed(0)} events/s (${(big.n * EVENTS).toLocaleString('en-US')} measurement requests). RSS before creating (after a ${WARM}-session warm-up with events, deleted): ${(big.baseline / MiB).toFixed(0)} MiB; growth ${(perSession(big)).toFixed(1)} KiB per session with its 10 events; VmHWM ${(big.hwm / MiB).toFixed(0)} MiB.`,
+        `Events: ${big.eventRate.toFixed(0)} events/s (${(big.n * EVENTS).toLocaleString('en-US')} measurement requests). RSS before creating (after a ${WARM}-session warm-up with events, deleted): ${(big.baseline / MiB).toFixed(0)} MiB; growth ${(perSession(big)).toFixed(1)} KiB per session with its 10 events; VmHWM ${(big.hwm / MiB).toFixed(0)} MiB; RSS over the ${big.settled.length} s after the load (once a second): ${big.settled.map((x) => (x / MiB).toFixed(0)).join(', ')} MiB (the row judges the figure read right after the load).`,
         ...o.profile('7'),
       ],
     },
