@@ -13,22 +13,29 @@ import { availableParallelism } from 'node:os';
 import { createHash, type Hash } from 'node:crypto';
 import { MultiHasher, mustAlg, type BankName } from './index.js';
 
-/** The worker: one node:crypto Hash per (job, algorithm); plain JS so it runs under node and tsx alike. */
+/**
+ * The worker: one node:crypto Hash per (job, algorithm); plain JS so it runs under node and tsx alike.
+ * A job's shared blocks are sent once ('buf'); updates name a block by number (posting a
+ * SharedArrayBuffer costs far more than posting a number).
+ */
 const WORKER_SOURCE = `
 const { parentPort } = require('node:worker_threads');
 const { createHash } = require('node:crypto');
 const jobs = new Map();
 parentPort.on('message', (m) => {
-  if (m.op === 'open') jobs.set(m.job, createHash(m.alg));
-  else if (m.op === 'update') {
-    const h = jobs.get(m.job);
-    if (h) h.update(new Uint8Array(m.sab, 0, m.len));
+  if (m.op === 'open') jobs.set(m.job, { h: createHash(m.alg), bufs: [] });
+  else if (m.op === 'buf') {
+    const j = jobs.get(m.job);
+    if (j) j.bufs[m.id] = m.sab;
+  } else if (m.op === 'update') {
+    const j = jobs.get(m.job);
+    if (j) j.h.update(new Uint8Array(j.bufs[m.id], 0, m.len));
     parentPort.postMessage({ op: 'ack', job: m.job, seq: m.seq });
   } else if (m.op === 'final') {
-    const h = jobs.get(m.job);
+    const j = jobs.get(m.job);
     jobs.delete(m.job);
-    if (!h) return;
-    const d = h.digest();
+    if (!j) return;
+    const d = j.h.digest();
     parentPort.postMessage({ op: 'digest', job: m.job, digest: new Uint8Array(d.buffer, d.byteOffset, d.length) });
   } else if (m.op === 'drop') jobs.delete(m.job);
 });
@@ -129,6 +136,8 @@ export class ParallelHasher {
   /** block seq → acks still missing, bytes, its buffer (recycled once every lane acked) */
   private readonly outstanding = new Map<number, { left: number; bytes: number; sab: SharedArrayBuffer }>();
   private readonly free: SharedArrayBuffer[] = [];
+  /** Number of every block the lanes were given ('buf' message). */
+  private readonly blockIds = new Map<SharedArrayBuffer, number>();
   private block: Uint8Array | undefined;
   private blockLen = 0;
   private waiters: Array<() => void> = [];
@@ -199,7 +208,7 @@ export class ParallelHasher {
     let off = 0;
     while (off < chunk.length) {
       if (!this.block) {
-        this.block = new Uint8Array(this.free.pop() ?? new SharedArrayBuffer(BLOCK_BYTES));
+        this.block = new Uint8Array(this.free.pop() ?? this.newBlock(lanes));
         this.blockLen = 0;
       }
       const n = Math.min(chunk.length - off, BLOCK_BYTES - this.blockLen);
@@ -210,13 +219,23 @@ export class ParallelHasher {
     }
   }
 
+  /** A new shared block, announced to every lane once. */
+  private newBlock(lanes: Lane[]): SharedArrayBuffer {
+    const sab = new SharedArrayBuffer(BLOCK_BYTES);
+    const id = this.blockIds.size;
+    this.blockIds.set(sab, id);
+    for (const l of lanes) l.worker.postMessage({ op: 'buf', job: l.job, id, sab });
+    return sab;
+  }
+
   private flush(lanes: Lane[]): void {
     if (!this.block || this.blockLen === 0) return;
     const sab = this.block.buffer as SharedArrayBuffer;
     const seq = ++this.seq;
     this.outstanding.set(seq, { left: lanes.length, bytes: this.blockLen, sab });
     this.inFlight += this.blockLen;
-    for (const l of lanes) l.worker.postMessage({ op: 'update', job: l.job, seq, sab, len: this.blockLen });
+    const id = this.blockIds.get(sab);
+    for (const l of lanes) l.worker.postMessage({ op: 'update', job: l.job, seq, id, len: this.blockLen });
     this.block = undefined;
     this.blockLen = 0;
   }
