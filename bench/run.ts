@@ -36,7 +36,7 @@ import { benchTpmUpload, benchUploadMemory, sha1sumVersion } from './upload.js';
 import { benchUserUploads } from './user-upload.js';
 
 const QUICK = process.argv.includes('--quick');
-const ROOT = fileURLToPath(new URL('..', import.meta.url));
+const ROOT = fileURLToPath(new URL('../', import.meta.url));
 const OUT = process.env.BENCH_OUT ?? (QUICK ? `${ROOT}.tmp/BENCHMARKS.quick.md` : `${ROOT}BENCHMARKS.md`);
 const t0 = nowMs();
 const loadAtStart = loadAvg();
