@@ -115,6 +115,7 @@ export async function benchConcurrency(svc: ServiceProcess, family: '1.2' | '2.0
       verdict,
       notes: [
         `Two swtpm processes driven in parallel by the bench: ${twoF ? `${twoF.value.toFixed(0)} cmd/s (${twoF.min.toFixed(0)}–${twoF.max.toFixed(0)}, n=${twoF.reps})` : 'unavailable'}. Bare Fastify 5 route (own process, octet-stream body, 10-byte answer, same ${o.clients}-connection client): ${floorF ? `${floorF.value.toFixed(0)} req/s (${floorF.min.toFixed(0)}–${floorF.max.toFixed(0)}, n=${floorF.reps})` : '—'}.`,
+        `Same run: the bare Fastify route does ${(pairedRatio(floor ?? [], one ?? []) ?? NaN).toFixed(2)}× one swtpm stream; ours reaches ${((rBare ?? NaN) * 100).toFixed(0)} % of the bare route.`,
         `Each repetition runs ${o.repMs} ms per transport, interleaved. The client (bench/lib/loadgen.ts, raw keep-alive HTTP/1.1 on node:net) runs in the bench process and shares the 2 CPUs with the server under test, as wrk or autocannon would.`,
         ...notes,
         ...o.profile(family === '1.2' ? '6a' : '6b'),

@@ -92,6 +92,7 @@ for (const tool of ['curl', 'sha1sum', 'openssl']) {
   if (spawnSync(tool, ['--version']).status !== 0 && spawnSync(tool, ['version']).status !== 0) console.error(`\n!!!!! ${tool} is not installed: the upload rows need it !!!!!\n`);
 }
 
+const profile = (id: string): string[] => (QUICK ? [] : profileNotes(id));
 const rows: Row[] = [];
 async function section(name: string, fn: () => Promise<Row | Row[]>, ids: string[] = []): Promise<void> {
   console.log(`[${elapsedS().toFixed(0)} s] ${name} …`);
@@ -105,6 +106,7 @@ async function section(name: string, fn: () => Promise<Row | Row[]>, ids: string
   got.forEach((r, i) => {
     if (r.id === undefined && ids[i] !== undefined) r.id = ids[i];
     if (QUICK && r.verdict === 'MISSED target') r.verdict = 'not judged (--quick)';
+    if (r.id !== undefined && !r.notes.some((n) => n.startsWith('Profile:'))) r.notes.push(...profile(r.id));
   });
   log(got);
   rows.push(...got);
@@ -118,7 +120,6 @@ if (build.status !== 0) {
   process.exit(1);
 }
 
-const profile = (id: string): string[] => (QUICK ? [] : profileNotes(id));
 const S = QUICK
   ? { bigMiB: 16, slopeMiB: [1, 4, 16], reps: 2, budgetMs: 4000, kernelMiB: 2, initrdMiB: 8, repMs: 250, sessions: [200, 1000], memMiB: 128, fifoReps: 2, fifoBudgetMs: 200, careful: 2 * MiB, tpmUpload: 2 * MiB }
   : { bigMiB: 256, slopeMiB: [1, 16, 256], reps: 5, budgetMs: 25_000, kernelMiB: 16, initrdMiB: 128, repMs: 1000, sessions: [1000, 10_000], memMiB: 1024, fifoReps: 5, fifoBudgetMs: 1500, careful: 16 * MiB, tpmUpload: 16 * MiB };
