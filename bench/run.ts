@@ -128,19 +128,19 @@ let svc: ServiceProcess | null = null;
 try {
   svc = await ServiceProcess.start();
   const service = svc;
-  await section('Uploads of a file (rows 1–4, 10a)', () => benchUserUploads(service, { bigMiB: S.bigMiB, slopeMiB: S.slopeMiB, reps: S.reps, budgetMs: S.budgetMs, quick: QUICK, profile }));
-  await section('Launch prediction (row 5)', () => benchLaunch(service, { kernelMiB: S.kernelMiB, initrdMiB: S.initrdMiB, reps: S.reps, budgetMs: S.budgetMs, quick: QUICK, profile }));
+  await section('Uploads of a file (rows 1–4, 10a)', () => benchUserUploads(service, { bigMiB: S.bigMiB, slopeMiB: S.slopeMiB, reps: S.reps, budgetMs: S.budgetMs, quick: QUICK, profile }), ['1']);
+  await section('Launch prediction (row 5)', () => benchLaunch(service, { kernelMiB: S.kernelMiB, initrdMiB: S.initrdMiB, reps: S.reps, budgetMs: S.budgetMs, quick: QUICK, profile }), ['5']);
   for (const family of ['1.2', '2.0'] as const) {
-    await section(`Raw commands, 64 clients, TPM ${family} (row 6)`, () => benchConcurrency(service, family, swtpm, { clients: 64, reps: S.reps, repMs: S.repMs, budgetMs: S.budgetMs, quick: QUICK, profile }));
+    await section(`Raw commands, 64 clients, TPM ${family} (row 6)`, () => benchConcurrency(service, family, swtpm, { clients: 64, reps: S.reps, repMs: S.repMs, budgetMs: S.budgetMs, quick: QUICK, profile }), [family === '1.2' ? '6a' : '6b']);
   }
   await section('Upload, TPM hashing (row 9e)', () => benchTpmUpload(service, swtpm, S.tpmUpload), ['9e']);
 } catch (e) {
-  rows.push(errorRow('service', e));
+  rows.push({ ...errorRow('service', e), id: '0' });
 } finally {
   await svc?.stop();
 }
 // Fresh service processes, so that earlier rows do not set their memory.
-await section('Sessions (rows 7, 10b)', () => benchSessions({ sizes: S.sessions, quick: QUICK, profile }));
+await section('Sessions (rows 7, 10b)', () => benchSessions({ sizes: S.sessions, quick: QUICK, profile }), ['7']);
 await section('Upload memory (row 8)', () => benchUploadMemory(S.memMiB * MiB), ['8']);
 await section('TIS FIFO, seed driver (row 9a)', () => benchSeedFifo(S.fifoReps, S.fifoBudgetMs), ['9a']);
 await section('TIS FIFO, careful driver stream (rows 9b, 9c)', () => benchCarefulStream(swtpm, S.careful), ['9b', '9c']);

@@ -28,7 +28,8 @@ const WARM = 2000;
 const SETTLE_S = Number(process.env.BENCH_SETTLE_S ?? 5);
 
 export async function sessionsRun(n: number, nodeArgs: string[] = []): Promise<SessionsPoint> {
-  const svc = await ServiceProcess.start({ MAX_SESSIONS: String(Math.max(1000, n + 1000)) }, nodeArgs);
+  const warmN = Math.min(WARM, n);
+  const svc = await ServiceProcess.start({ MAX_SESSIONS: String(n + warmN + 1000) }, nodeArgs);
   try {
     const port = svc.port;
     const body12 = Buffer.from(JSON.stringify({ family: '1.2' }));
@@ -42,8 +43,8 @@ export async function sessionsRun(n: number, nodeArgs: string[] = []): Promise<S
         ids.push((JSON.parse(b.toString()) as { id: string }).id);
       },
     });
-    // Warm-up (JIT): WARM sessions with events, deleted again, before the baseline.
-    await runLoad(port, CLIENTS, WARM, createJob);
+    // Warm-up (JIT): up to WARM sessions with events, deleted again, before the baseline.
+    await runLoad(port, CLIENTS, warmN, createJob);
     const blob = Buffer.alloc(64, 0xa5);
     const evReq = (id: string): Buffer => httpRequest('POST', `/v1/sessions/${id}/measurements?hashing=host&pcr=18&locality=2`, port, blob);
     const evCheck = (status: number, b: Buffer): void => {
@@ -109,7 +110,7 @@ export async function benchSessions(o: SessionRowsOptions): Promise<Row[]> {
       target: `target: ≥ 5,000 sessions/s (${big.createRate.toFixed(0)} — ${q(rateOk)}); RSS ≤ 300 MiB with all alive (${(big.rss / MiB).toFixed(0)} MiB — ${q(rssOk)})`,
       verdict: rateOk && rssOk ? 'meets target' : q(false),
       notes: [
-        `Events: ${big.eventRate.toFixed(0)} events/s (${(big.n * EVENTS).toLocaleString('en-US')} measurement requests). RSS before creating (after a ${WARM}-session warm-up with events, deleted): ${(big.baseline / MiB).toFixed(0)} MiB; growth ${(perSession(big)).toFixed(1)} KiB per session with its 10 events; VmHWM ${(big.hwm / MiB).toFixed(0)} MiB; RSS over the ${big.settled.length} s after the load (once a second): ${big.settled.map((x) => (x / MiB).toFixed(0)).join(', ')} MiB (the row judges the figure read right after the load).`,
+        `Events: ${big.eventRate.toFixed(0)} events/s (${(big.n * EVENTS).toLocaleString('en-US')} measurement requests). RSS before creating (after a ${Math.min(WARM, big.n).toLocaleString('en-US')}-session warm-up with events, deleted): ${(big.baseline / MiB).toFixed(0)} MiB; growth ${(perSession(big)).toFixed(1)} KiB per session with its 10 events; VmHWM ${(big.hwm / MiB).toFixed(0)} MiB; RSS over the ${big.settled.length} s after the load (once a second): ${big.settled.map((x) => (x / MiB).toFixed(0)).join(', ')} MiB (the row judges the figure read right after the load).`,
         ...o.profile('7'),
       ],
     },
