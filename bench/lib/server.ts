@@ -1,14 +1,43 @@
 /**
- * Start the service (bench/server-child.ts) as a child process and talk to it over 127.0.0.1 with
- * node:http and a keep-alive agent (one connection reused, as a service-to-service client would).
+ * Start the service as a user runs it in production (`node dist/src/server.js`, LOG_LEVEL=warn) as a
+ * child process and talk to it over 127.0.0.1 with node:http and a keep-alive agent.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { Agent, request } from 'node:http';
+import { createServer } from 'node:net';
 import { fileURLToPath } from 'node:url';
 import type { Readable } from 'node:stream';
 
-const CHILD = fileURLToPath(new URL('../server-child.ts', import.meta.url));
+/** The production entry point, built by `npm run build` (the bench builds before it starts). */
+export const SERVER = fileURLToPath(new URL('../../dist/src/server.js', import.meta.url));
+export const SERVICE_LOG_LEVEL = 'warn';
+
+/** A free TCP port on 127.0.0.1 (asked of the kernel, then released for the child). */
+export function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const s = createServer();
+    s.once('error', reject);
+    s.listen(0, '127.0.0.1', () => {
+      const a = s.address();
+      const p = typeof a === 'object' && a !== null ? a.port : 0;
+      s.close(() => resolve(p));
+    });
+  });
+}
+
+function probe(port: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const req = request({ host: '127.0.0.1', port, path: '/healthz', method: 'GET' }, (res) => {
+      res.resume();
+      resolve(res.statusCode === 200);
+    });
+    req.on('error', () => resolve(false));
+    req.end();
+  });
+}
 
 export interface HttpResult {
   status: number;
@@ -23,32 +52,50 @@ export class ServiceProcess {
     readonly pid: number,
   ) {}
 
-  static async start(): Promise<ServiceProcess> {
-    const proc = spawn(process.execPath, ['--import', 'tsx', CHILD], {
-      stdio: ['pipe', 'pipe', 'inherit'],
-      env: { ...process.env, NODE_ENV: 'production' },
+  /**
+   * Start the built server (`node dist/src/server.js`, what `npm start` runs) on 127.0.0.1 with
+   * LOG_LEVEL=warn, as it would run in production; `env` adds settings (e.g. MAX_SESSIONS).
+   * `nodeArgs` go before the script (e.g. --cpu-prof for profiling runs).
+   */
+  static async start(env: Record<string, string> = {}, nodeArgs: string[] = []): Promise<ServiceProcess> {
+    const port = await freePort();
+    // The default store (SQLite, every change committed before its response) in a temporary DATA_DIR.
+    const dataDir = env.DATA_DIR || env.DATABASE_URL || process.env.DATABASE_URL ? undefined : mkdtempSync(join(tmpdir(), 'tpm-measure-bench-data-'));
+    const proc = spawn(process.execPath, [...nodeArgs, SERVER], {
+      stdio: ['ignore', 'inherit', 'inherit'],
+      env: {
+        ...process.env,
+        NODE_ENV: 'production',
+        LOG_LEVEL: SERVICE_LOG_LEVEL,
+        HOST: '127.0.0.1',
+        PORT: String(port),
+        // One client address drives the bench: the per-address rate limit and load shedding would
+        // measure themselves, not the service.
+        RATE_LIMIT_MAX: '0',
+        SHED_EVENT_LOOP_DELAY_MS: '0',
+        ...(dataDir ? { DATA_DIR: dataDir } : {}),
+        ...env,
+      },
     });
-    const info = await new Promise<{ port: number; pid: number }>((resolve, reject) => {
-      let out = '';
-      const t = setTimeout(() => reject(new Error('service did not start within 20 s')), 20_000);
-      proc.stdout?.on('data', (d: Buffer) => {
-        out += d.toString();
-        const nl = out.indexOf('\n');
-        if (nl >= 0) {
-          clearTimeout(t);
-          try {
-            resolve(JSON.parse(out.slice(0, nl)) as { port: number; pid: number });
-          } catch (e) {
-            reject(e as Error);
-          }
-        }
-      });
-      proc.once('exit', (code) => {
-        clearTimeout(t);
-        reject(new Error(`service exited early with code ${code}`));
-      });
-    });
-    return new ServiceProcess(proc, info.port, info.pid);
+    if (dataDir) proc.once('exit', () => rmSync(dataDir, { recursive: true, force: true }));
+    const exited = new Promise<never>((_, reject) => proc.once('exit', (code) => reject(new Error(`service exited early with code ${code}`))));
+    exited.catch(() => undefined);
+    const deadline = Date.now() + 20_000;
+    for (;;) {
+      if (proc.exitCode !== null) await exited;
+      try {
+        const ok = await Promise.race([probe(port), exited]);
+        if (ok) break;
+      } catch (e) {
+        if (proc.exitCode !== null) throw e;
+      }
+      if (Date.now() > deadline) {
+        proc.kill('SIGKILL');
+        throw new Error('service did not answer /healthz within 20 s');
+      }
+      await new Promise((r) => setTimeout(r, 50));
+    }
+    return new ServiceProcess(proc, port, proc.pid ?? 0);
   }
 
   /** One request; `body` is a buffer or a stream (piped, Content-Length given by the caller). */
@@ -92,64 +139,6 @@ export class ServiceProcess {
   async stop(): Promise<void> {
     this.agent.destroy();
     await stopChild(this.proc, 5000);
-  }
-}
-
-/**
- * The HTTP floor: a bare node:http server in its own process that drains the request body and
- * answers a fixed 14-byte TPM-style success response (tag, size, rc 0, a u32 handle). Measured with
- * the same client as the service, it shows how much of the HTTP rows is HTTP itself.
- */
-const FLOOR_SERVER = `
-const http = require('node:http');
-const rsp = Buffer.from([0x80,0x01,0,0,0,14,0,0,0,0,0x80,0,0,0]);
-const s = http.createServer((req, res) => {
-  req.on('data', () => {});
-  req.on('end', () => { res.writeHead(200, { 'content-type': 'application/octet-stream', 'content-length': rsp.length }); res.end(rsp); });
-});
-s.listen(0, '127.0.0.1', () => process.stdout.write(JSON.stringify({ port: s.address().port }) + '\\n'));
-process.stdin.on('end', () => process.exit(0));
-process.stdin.resume();
-`;
-
-export class HttpFloor {
-  readonly agent = new Agent({ keepAlive: true, maxSockets: 1 });
-  private constructor(
-    private readonly proc: ChildProcess,
-    readonly port: number,
-  ) {}
-
-  static async start(): Promise<HttpFloor> {
-    const proc = spawn(process.execPath, ['-e', FLOOR_SERVER], { stdio: ['pipe', 'pipe', 'inherit'] });
-    const port = await new Promise<number>((resolve, reject) => {
-      const t = setTimeout(() => reject(new Error('HTTP floor server did not start')), 10_000);
-      proc.stdout?.once('data', (d: Buffer) => {
-        clearTimeout(t);
-        resolve((JSON.parse(d.toString()) as { port: number }).port);
-      });
-    });
-    return new HttpFloor(proc, port);
-  }
-
-  post(body: Uint8Array): Promise<Uint8Array> {
-    return new Promise<Uint8Array>((resolve, reject) => {
-      const req = request(
-        { host: '127.0.0.1', port: this.port, method: 'POST', path: '/commands', agent: this.agent, headers: { 'content-type': 'application/octet-stream', 'content-length': body.length } },
-        (res) => {
-          const parts: Buffer[] = [];
-          res.on('data', (d: Buffer) => parts.push(d));
-          res.on('end', () => resolve(new Uint8Array(Buffer.concat(parts))));
-          res.on('error', reject);
-        },
-      );
-      req.on('error', reject);
-      req.end(body);
-    });
-  }
-
-  async stop(): Promise<void> {
-    this.agent.destroy();
-    await stopChild(this.proc, 3000);
   }
 }
 

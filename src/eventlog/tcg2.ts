@@ -5,7 +5,7 @@
  * `include/txt/heap.h`). Writes are bounded by the SLRT log size; an entry that does not fit is not
  * written (docs/tpm-quirks.md#tpm2-log-full).
  */
-import { LeWriter, fromHex, putU32le, putU64le, toHex } from '../bytes/index.js';
+import { LeWriter, fromHex, putU32le, putU64le, toHex, u32le } from '../bytes/index.js';
 import { EV } from './constants.js';
 import { MAX_WRITER_LOG_BYTES, type LogPoint } from './limits.js';
 import { SPEC_ID, bankOf, encodeSpecIdEvent03, toAlgorithmSize, type AlgorithmSize, type BankSpec } from './spec-id.js';
@@ -139,7 +139,8 @@ export class Tcg2Log {
   readonly headerSize: number;
   private readonly chunks: Uint8Array[] = [];
   private used = 0;
-  private readonly list: Tcg2WrittenEvent[] = [];
+  /** Offset of every record written; the events are read back from `chunks` (nothing kept twice). */
+  private readonly list: number[] = [];
   private undo: Tcg2DigestUndo[] | undefined;
   private readonly onGrow: ((bytes: number) => void) | undefined;
 
@@ -217,7 +218,7 @@ export class Tcg2Log {
     this.chunks.push(rec);
     this.used += rec.length;
     const index = this.list.length;
-    this.list.push({ index, offset, pcr: ev.pcr, type: ev.type, digests, data: ev.data.slice() });
+    this.list.push(offset);
     return { index, offset };
   }
 
@@ -226,7 +227,7 @@ export class Tcg2Log {
    * of EventSequenceComplete into the entry after building it; docs/tpm-quirks.md#event-sequence-digests).
    */
   setDigest(index: number, bank: string | number, digest: Uint8Array): void {
-    const e = this.list[index];
+    const e = this.list[index] === undefined ? undefined : this.event(index);
     const chunk = this.chunks[index + 1];
     if (!e || !chunk) throw new RangeError(`no event ${index}`);
     const pos = this.banks.findIndex((b) => (typeof bank === 'number' ? b.algorithmId === bank : bankOf(b.algorithmId) === bank));
@@ -240,12 +241,23 @@ export class Tcg2Log {
 
   private writeDigest(index: number, pos: number, digest: Uint8Array): void {
     const chunk = this.chunks[index + 1];
-    const slot = this.list[index]?.digests[pos];
-    if (!chunk || !slot) return;
+    if (!chunk || pos < 0 || pos >= this.banks.length) return;
     let off = 12;
     for (let i = 0; i < pos; i++) off += 2 + (this.banks[i]?.digestSize ?? 0);
     chunk.set(digest, off + 2);
-    slot.digest = digest.slice();
+  }
+
+  /** Event `index`, read back from its record (TCG_PCR_EVENT2: pcr, type, count, digests, size, data; copies). */
+  private event(index: number): Tcg2WrittenEvent {
+    const rec = this.chunks[index + 1] as Uint8Array;
+    let off = 12;
+    const digests = this.banks.map((b) => {
+      const d = { algorithmId: b.algorithmId, digest: rec.slice(off + 2, off + 2 + b.digestSize) };
+      off += 2 + b.digestSize;
+      return d;
+    });
+    const size = u32le(rec, off);
+    return { index, offset: this.list[index] ?? 0, pcr: u32le(rec, 0), type: u32le(rec, 4), digests, data: rec.slice(off + 4, off + 4 + size) };
   }
 
   /** Number of events written. */
@@ -277,7 +289,7 @@ export class Tcg2Log {
   }
 
   events(): Tcg2WrittenEvent[] {
-    return this.list.map((e) => ({ ...e, digests: e.digests.map((d) => ({ ...d, digest: d.digest.slice() })), data: e.data.slice() }));
+    return this.list.map((_, i) => this.event(i));
   }
 
   /** Header + records, no padding. */
@@ -330,7 +342,12 @@ export class Tcg2Log {
 
   /** The snapshot's events from index `from` on (a durable store appends only these). */
   eventsJSON(from: number): Tcg2LogSnapshot['events'] {
-    return this.list.slice(from).map((e) => ({ pcr: e.pcr, type: e.type, digests: e.digests.map((d) => toHex(d.digest)), data: toHex(e.data) }));
+    const out: Tcg2LogSnapshot['events'] = [];
+    for (let i = from; i < this.list.length; i++) {
+      const e = this.event(i);
+      out.push({ pcr: e.pcr, type: e.type, digests: e.digests.map((d) => toHex(d.digest)), data: toHex(e.data) });
+    }
+    return out;
   }
 
   static fromJSON(s: Tcg2LogSnapshot): Tcg2Log {

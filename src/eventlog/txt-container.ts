@@ -83,7 +83,7 @@ function checkU32(name: string, v: number): void {
 }
 
 /** Bytes a container holds before it first grows (it grows by doubling, never beyond its size). */
-const INITIAL_CAPACITY = 4096;
+const INITIAL_CAPACITY = 512;
 
 interface DigestUndo {
   index: number;
@@ -105,7 +105,8 @@ export class TxtContainerLog {
   /** The bytes written so far; grows on demand up to `size` (reads past it are zero). */
   private buf: Uint8Array;
   private next: number = TXT_CONTAINER.HEADER_SIZE;
-  private readonly list: TxtEvent[] = [];
+  /** Offset of every event written; the events themselves are read back from `buf` (nothing kept twice). */
+  private readonly list: number[] = [];
   private undo: DigestUndo[] | undefined;
 
   /** Called with the bytes a growth of the buffer takes, before it takes them (may throw to refuse). */
@@ -161,7 +162,7 @@ export class TxtContainerLog {
     this.next = offset + TPM12_PCR_EVENT.HEADER_SIZE + ev.data.length;
     putU32le(b, TXT_CONTAINER.OFF_NEXT_EVENT_OFFSET, this.next);
     const index = this.list.length;
-    this.list.push({ index, offset, pcr: ev.pcr, type: ev.type, digest: ev.digest.slice(), data: ev.data.slice() });
+    this.list.push(offset);
     return { index, offset };
   }
 
@@ -212,22 +213,36 @@ export class TxtContainerLog {
    */
   setDigest(index: number, digest: Uint8Array): void {
     const e = this.list[index];
-    if (!e) throw new RangeError(`no event ${index}`);
+    if (e === undefined) throw new RangeError(`no event ${index}`);
     if (digest.length !== TPM12_PCR_EVENT.DIGEST_SIZE) throw new RangeError(`digest must be ${TPM12_PCR_EVENT.DIGEST_SIZE} bytes`);
-    this.undo?.push({ index, digest: e.digest });
+    this.undo?.push({ index, digest: this.event(index, e).digest });
     this.writeDigest(index, digest);
   }
 
   private writeDigest(index: number, digest: Uint8Array): void {
-    const e = this.list[index];
-    if (!e) return;
-    e.digest = digest.slice();
-    this.buf.set(digest, e.offset + TPM12_PCR_EVENT.OFF_DIGEST);
+    const offset = this.list[index];
+    if (offset === undefined) return;
+    this.buf.set(digest, offset + TPM12_PCR_EVENT.OFF_DIGEST);
+  }
+
+  /** Event `index` at `offset`, read back from the buffer (copies). */
+  private event(index: number, offset: number): TxtEvent {
+    const b = this.buf;
+    const dataLen = u32le(b, offset + TPM12_PCR_EVENT.OFF_SIZE);
+    const data0 = offset + TPM12_PCR_EVENT.HEADER_SIZE;
+    return {
+      index,
+      offset,
+      pcr: u32le(b, offset + TPM12_PCR_EVENT.OFF_PCR_INDEX),
+      type: u32le(b, offset + TPM12_PCR_EVENT.OFF_TYPE),
+      digest: b.slice(offset + TPM12_PCR_EVENT.OFF_DIGEST, offset + TPM12_PCR_EVENT.OFF_DIGEST + TPM12_PCR_EVENT.DIGEST_SIZE),
+      data: b.slice(data0, data0 + dataLen),
+    };
   }
 
   /** Decoded list of the events written so far (copies). */
   events(): TxtEvent[] {
-    return this.list.map((e) => ({ ...e, digest: e.digest.slice(), data: e.data.slice() }));
+    return this.list.map((offset, i) => this.event(i, offset));
   }
 
   /** The whole container buffer (`size` bytes, unused space zero), as the seed's memory holds it. */
@@ -253,7 +268,10 @@ export class TxtContainerLog {
 
   /** The snapshot's events from index `from` on (a durable store appends only these). */
   eventsJSON(from: number): TxtContainerSnapshot['events'] {
-    return this.list.slice(from).map((e) => ({ pcr: e.pcr, type: e.type, digest: toHex(e.digest), data: toHex(e.data) }));
+    return this.list.slice(from).map((offset, i) => {
+      const e = this.event(from + i, offset);
+      return { pcr: e.pcr, type: e.type, digest: toHex(e.digest), data: toHex(e.data) };
+    });
   }
 
   static fromJSON(s: TxtContainerSnapshot): TxtContainerLog {

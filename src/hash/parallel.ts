@@ -10,24 +10,32 @@
  */
 import { Worker } from 'node:worker_threads';
 import { availableParallelism } from 'node:os';
+import { createHash, type Hash } from 'node:crypto';
 import { MultiHasher, mustAlg, type BankName } from './index.js';
 
-/** The worker: one node:crypto Hash per (job, algorithm); plain JS so it runs under node and tsx alike. */
+/**
+ * The worker: one node:crypto Hash per (job, algorithm); plain JS so it runs under node and tsx alike.
+ * A job's shared blocks are sent once ('buf'); updates name a block by number (posting a
+ * SharedArrayBuffer costs far more than posting a number).
+ */
 const WORKER_SOURCE = `
 const { parentPort } = require('node:worker_threads');
 const { createHash } = require('node:crypto');
 const jobs = new Map();
 parentPort.on('message', (m) => {
-  if (m.op === 'open') jobs.set(m.job, createHash(m.alg));
-  else if (m.op === 'update') {
-    const h = jobs.get(m.job);
-    if (h) h.update(new Uint8Array(m.sab, 0, m.len));
+  if (m.op === 'open') jobs.set(m.job, { h: createHash(m.alg), bufs: [] });
+  else if (m.op === 'buf') {
+    const j = jobs.get(m.job);
+    if (j) j.bufs[m.id] = m.sab;
+  } else if (m.op === 'update') {
+    const j = jobs.get(m.job);
+    if (j) j.h.update(new Uint8Array(j.bufs[m.id], 0, m.len));
     parentPort.postMessage({ op: 'ack', job: m.job, seq: m.seq });
   } else if (m.op === 'final') {
-    const h = jobs.get(m.job);
+    const j = jobs.get(m.job);
     jobs.delete(m.job);
-    if (!h) return;
-    const d = h.digest();
+    if (!j) return;
+    const d = j.h.digest();
     parentPort.postMessage({ op: 'digest', job: m.job, digest: new Uint8Array(d.buffer, d.byteOffset, d.length) });
   } else if (m.op === 'drop') jobs.delete(m.job);
 });
@@ -99,7 +107,22 @@ export interface ParallelHasherOptions {
   inlineBytes?: number;
   /** Most unacknowledged bytes before update() waits (default 8 MiB). */
   maxInFlight?: number;
+  /**
+   * How many of the banks (the first ones) are hashed on the calling thread as chunks arrive
+   * (default: see LOCAL_BANKS). Those skip the copy into the shared block and the messages.
+   */
+  localBanks?: number;
 }
+
+/**
+ * Default number of banks hashed on the calling thread: the first bank is hashed where the chunks
+ * arrive (no copy into a shared block, no message); the others go to the workers. Measured in
+ * BENCHMARKS.md rows 1–3 (one bank on the event loop beat one bank on a worker: the copy and the
+ * messages cost more than the hash with SHA-NI, and a 2-CPU machine has no core to spare).
+ */
+const LOCAL_BANKS = 1;
+
+const ABORTED = new Error('hashing aborted');
 
 export class ParallelHasher {
   private readonly inlineBytes: number;
@@ -113,6 +136,8 @@ export class ParallelHasher {
   /** block seq → acks still missing, bytes, its buffer (recycled once every lane acked) */
   private readonly outstanding = new Map<number, { left: number; bytes: number; sab: SharedArrayBuffer }>();
   private readonly free: SharedArrayBuffer[] = [];
+  /** Number of every block the lanes were given ('buf' message). */
+  private readonly blockIds = new Map<SharedArrayBuffer, number>();
   private block: Uint8Array | undefined;
   private blockLen = 0;
   private waiters: Array<() => void> = [];
@@ -120,12 +145,19 @@ export class ParallelHasher {
   private digestWaiter: (() => void) | undefined;
   private failed: Error | undefined;
 
+  /** Banks hashed on the calling thread, and the rest (worker lanes). */
+  private readonly local: Array<[BankName, Hash]>;
+  private readonly banks: readonly BankName[];
+
   constructor(
-    private readonly banks: readonly BankName[],
+    allBanks: readonly BankName[],
     opts: ParallelHasherOptions = {},
   ) {
     this.inlineBytes = opts.inlineBytes ?? 1024 * 1024;
     this.maxInFlight = opts.maxInFlight ?? 8 * 1024 * 1024;
+    const k = Math.max(0, Math.min(allBanks.length, opts.localBanks ?? LOCAL_BANKS));
+    this.local = allBanks.slice(0, k).map((b) => [b, createHash(mustAlg(b).nodeName)]);
+    this.banks = allBanks.slice(k);
   }
 
   get bytes(): number {
@@ -176,7 +208,7 @@ export class ParallelHasher {
     let off = 0;
     while (off < chunk.length) {
       if (!this.block) {
-        this.block = new Uint8Array(this.free.pop() ?? new SharedArrayBuffer(BLOCK_BYTES));
+        this.block = new Uint8Array(this.free.pop() ?? this.newBlock(lanes));
         this.blockLen = 0;
       }
       const n = Math.min(chunk.length - off, BLOCK_BYTES - this.blockLen);
@@ -187,13 +219,23 @@ export class ParallelHasher {
     }
   }
 
+  /** A new shared block, announced to every lane once. */
+  private newBlock(lanes: Lane[]): SharedArrayBuffer {
+    const sab = new SharedArrayBuffer(BLOCK_BYTES);
+    const id = this.blockIds.size;
+    this.blockIds.set(sab, id);
+    for (const l of lanes) l.worker.postMessage({ op: 'buf', job: l.job, id, sab });
+    return sab;
+  }
+
   private flush(lanes: Lane[]): void {
     if (!this.block || this.blockLen === 0) return;
     const sab = this.block.buffer as SharedArrayBuffer;
     const seq = ++this.seq;
     this.outstanding.set(seq, { left: lanes.length, bytes: this.blockLen, sab });
     this.inFlight += this.blockLen;
-    for (const l of lanes) l.worker.postMessage({ op: 'update', job: l.job, seq, sab, len: this.blockLen });
+    const id = this.blockIds.get(sab);
+    for (const l of lanes) l.worker.postMessage({ op: 'update', job: l.job, seq, id, len: this.blockLen });
     this.block = undefined;
     this.blockLen = 0;
   }
@@ -202,6 +244,8 @@ export class ParallelHasher {
   async update(chunk: Uint8Array): Promise<void> {
     if (this.failed) throw this.failed;
     this.total += chunk.length;
+    for (const [, h] of this.local) h.update(chunk);
+    if (this.banks.length === 0) return;
     if (!this.lanes) {
       this.pending.push(chunk.slice());
       this.pendingBytes += chunk.length;
@@ -218,6 +262,13 @@ export class ParallelHasher {
 
   /** One digest per bank, once every byte fed so far is hashed. */
   async digests(): Promise<Map<BankName, Uint8Array>> {
+    const local = this.local.map(([b, h]): [BankName, Uint8Array] => [b, new Uint8Array(h.digest())]);
+    const remote = await this.remoteDigests();
+    return new Map([...local, ...remote]);
+  }
+
+  private async remoteDigests(): Promise<Map<BankName, Uint8Array>> {
+    if (this.banks.length === 0) return new Map();
     if (!this.lanes) {
       const h = new MultiHasher(this.banks);
       for (const c of this.pending) h.update(c);
@@ -233,9 +284,10 @@ export class ParallelHasher {
     return new Map(this.banks.map((b) => [b, this.digestsByBank.get(b) as Uint8Array]));
   }
 
-  /** Abandon the stream (an aborted upload): free the workers' state. */
+  /** Abandon the stream (an aborted upload): free the workers' state. Also called after digests(). */
   abort(): void {
-    this.failed = new Error('hashing aborted');
+    if (this.failed === ABORTED) return;
+    this.failed = ABORTED; // one shared Error: a stack trace per upload costs more than the small uploads themselves
     if (this.lanes) for (const l of this.lanes) l.worker.postMessage({ op: 'drop', job: l.job });
     this.release();
     this.pending = [];

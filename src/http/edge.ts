@@ -81,7 +81,8 @@ export function installTimeouts(app: FastifyInstance, idleTimeoutMs: number, req
     const socket = request.raw.socket;
     inflight.set(socket, reply);
     served.delete(socket);
-    if (requestTimeoutMs > 0) {
+    // A request that already arrived whole (most small ones: the parser read the body with the headers) needs no timer.
+    if (requestTimeoutMs > 0 && !request.raw.complete) {
       const timer = setTimeout(() => {
         if (!request.raw.complete) cut(socket, `the request did not arrive whole within ${requestTimeoutMs / 1000} s (REQUEST_TIMEOUT_SECONDS)`);
       }, requestTimeoutMs);

@@ -4,7 +4,7 @@
  * in-process queue); the store is the truth: every transaction locks the session's row, reloads it
  * when another replica committed a newer version, and commits before its response. No HTTP here.
  */
-import { randomBytes } from 'node:crypto';
+import { randomBytesPooled } from '../bytes/random.js';
 import { DomainError } from '../errors.js';
 import { Session, type SessionHead, type SessionLogEvent, type SessionObserver, type SessionOptions, type SessionPersistence, type SessionPersistTxn, type SessionStoreLock } from './session.js';
 import type { SessionStore, StoreLock, StoredChanges, StoredSession } from './store.js';
@@ -33,7 +33,7 @@ export interface SessionStart {
 
 /** 128 random bits, base64url: URL-safe and unguessable. */
 export function newSessionId(): string {
-  return randomBytes(16).toString('base64url');
+  return randomBytesPooled(16).toString('base64url');
 }
 
 function notFound(id: string): DomainError {
@@ -144,8 +144,12 @@ export class SessionManager {
    * fresh or starting from `from` (a restored snapshot, a fork). Stored before it is returned.
    */
   async create(options: SessionOptions, owner: string | null = null, from?: SessionStart): Promise<Session> {
-    await this.sweep();
-    const n = await guard(() => this.store.count());
+    // Expired sessions are swept by the timer; here only when they stand in the way (a sweep is O(sessions)).
+    let n = await guard(() => this.store.count());
+    if (n >= this.opts.maxSessions) {
+      await this.sweep();
+      n = await guard(() => this.store.count());
+    }
     if (n >= this.opts.maxSessions) {
       throw new DomainError(
         'too-many-sessions',

@@ -32,6 +32,9 @@ import { restoreSnapshot, takeSnapshot } from './snapshot.js';
 import { newLocalityRegs, type TisContext, type TisCore, type TisSnapshot } from './state.js';
 import { buildStateView, type TisStateView } from './view.js';
 
+/** The data buffer of a device whose FIFO was never used (see TisDevice.used). */
+const NO_BUFFER = new Uint8Array(0);
+
 export interface TisDeviceOptions {
   /** Default by family: TPM 1.2 → 'tis-1.2', TPM 2.0 → 'ptp-fifo'. */
   profile?: TisProfile;
@@ -80,7 +83,8 @@ export class TisDevice {
     const core: TisCore = {
       active: null,
       loc: Array.from({ length: TIS_NUM_LOCALITIES }, () => newLocalityRegs(traits.familyBits)),
-      buffer: new Uint8Array(bufferSize),
+      // Allocated on the first access (used()): most sessions never touch the FIFO.
+      buffer: NO_BUFFER,
       rwOffset: 0,
       respLen: 0,
       pending: null,
@@ -98,6 +102,13 @@ export class TisDevice {
     };
   }
 
+  /** The context, with its data buffer allocated (every entry point that may reach the FIFO calls this first). */
+  private used(): TisContext {
+    const ctx = this.ctx;
+    if (ctx.core.buffer === NO_BUFFER) ctx.core.buffer = new Uint8Array(ctx.bufferSize);
+    return ctx;
+  }
+
   /** Largest burstCount the device shows. */
   get burstMax(): number {
     return this.ctx.burstMax;
@@ -109,7 +120,7 @@ export class TisDevice {
 
   /** MMIO read of `size` bytes at `offset` (relative to 0xFED40000). */
   read(offset: number, size: AccessSize): number {
-    const ctx = this.ctx;
+    const ctx = this.used();
     if (!isDecodedAccess(offset, size)) {
       tick(ctx); // an undecoded cycle still takes time
       return isSizeLike(size) ? (TIS_ALL_ONES & sizeMask(size)) >>> 0 : TIS_ALL_ONES;
@@ -170,13 +181,13 @@ export class TisDevice {
     // ToInt32 truncates and gives 0 for NaN/±Infinity: `Math.trunc(value) & mask` for a finite number, else 0.
     const raw = typeof value === 'number' ? value & sizeMask(size) : 0;
     // DATA_FIFO first and kept small: it is one call per command byte with 1-byte accesses.
-    if (register === TIS_REG.DATA_FIFO) writeFifo(this.ctx, l, size, raw);
+    if (register === TIS_REG.DATA_FIFO) writeFifo(this.used(), l, size, raw);
     else this.writeRegister(l, register, offset, size, raw);
   }
 
   /** Every decoded write but DATA_FIFO, at locality 0..3; `raw` is already masked to `size`. */
   private writeRegister(l: Locality, register: number, offset: number, size: AccessSize, raw: number): void {
-    const ctx = this.ctx;
+    const ctx = this.used();
     const shift = (offset & 3) * 8;
     const val = (raw << shift) >>> 0;
     const r = ctx.core.loc[l];
@@ -233,7 +244,7 @@ export class TisDevice {
       l !== 4 &&
       isFifoRegister(offset & TIS_DWORD_MASK, this.ctx.traits.hasXDataFifo)
     ) {
-      writeFifoBytes(this.ctx, l as Locality, data);
+      writeFifoBytes(this.used(), l as Locality, data);
       return;
     }
     for (let i = 0; i < data.length; i += size) {
@@ -252,7 +263,7 @@ export class TisDevice {
    * Returns the first non-zero TPM return code, or 0.
    */
   dynamicLaunch(data: Uint8Array): number {
-    const ctx = this.ctx;
+    const ctx = this.used();
     const launch: Locality = 4;
     if (ctx.core.active !== null && ctx.core.active !== launch) return DYNAMIC_LAUNCH_IGNORED;
     setActiveLocality(ctx, launch);
@@ -273,7 +284,7 @@ export class TisDevice {
    * the same locality rules as `dynamicLaunch`.
    */
   dynamicLaunchDigests(digests: Partial<Record<BankName, Uint8Array>>): number {
-    const ctx = this.ctx;
+    const ctx = this.used();
     const launch: Locality = 4;
     if (ctx.core.active !== null && ctx.core.active !== launch) return DYNAMIC_LAUNCH_IGNORED;
     const engine = ctx.engine;
@@ -297,7 +308,7 @@ export class TisDevice {
 
   /** Load a snapshot taken from a device with the same profile; throws TisSnapshotError if malformed. */
   restore(snapshot: TisSnapshot): void {
-    restoreSnapshot(this.ctx, this.profile, snapshot);
+    restoreSnapshot(this.used(), this.profile, snapshot);
   }
 }
 

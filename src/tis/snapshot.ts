@@ -23,7 +23,7 @@ export function takeSnapshot(ctx: TisContext, profile: TisSnapshot['profile']): 
     profile,
     active: c.active,
     loc: c.loc.map(cloneLocalityRegs),
-    buffer: toHex(c.buffer.subarray(0, used)),
+    buffer: used === 0 ? '' : toHex(c.buffer.subarray(0, used)),
     rwOffset: c.rwOffset,
     respLen: c.respLen,
     pending: c.pending === null ? null : toHex(c.pending),

@@ -60,7 +60,9 @@ export interface Tpm12State {
 }
 
 export function initialPcrs(): Uint8Array[] {
-  return Array.from({ length: TPM_NUM_PCR }, (_, i) => new Uint8Array(TPM_DIGEST_SIZE).fill(pcrInitFill(i)));
+  // One backing buffer for all PCRs (a session holds 24 small arrays; each its own buffer costs more than its data).
+  const all = new Uint8Array(TPM_NUM_PCR * TPM_DIGEST_SIZE);
+  return Array.from({ length: TPM_NUM_PCR }, (_, i) => all.subarray(i * TPM_DIGEST_SIZE, (i + 1) * TPM_DIGEST_SIZE).fill(pcrInitFill(i)));
 }
 
 /** A brand-new TPM right after its first TPM_Init (no Startup yet). */

@@ -105,7 +105,7 @@ export class Tpm2Engine implements TpmEngine {
     this.state.suite.algs.forEach((a, i) => {
       const bm = this.state.pcrs.allocation[i];
       if (!bm || bm.every((b) => b === 0)) return;
-      out[a.name] = (this.state.pcrs.values[i] ?? []).map((v) => v.slice());
+      out[a.name] = this.state.pcrs.bankCopies(i);
     });
     return out;
   }

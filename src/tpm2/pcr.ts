@@ -70,8 +70,11 @@ export type StartupKind = 'reset' | 'restart' | 'resume';
 
 /** The PCR banks: values for every implemented algorithm, the allocation, and pcrUpdateCounter. */
 export class PcrStore {
-  /** values[algIndex][pcr] */
-  readonly values: Uint8Array[][];
+  /**
+   * Per implemented algorithm, its 24 PCRs back to back, all banks in one buffer (24 small arrays
+   * per bank would cost a session more than their data); views are made when asked for.
+   */
+  private readonly store: Uint8Array[];
   constructor(
     readonly suite: HashSuite,
     /** gp.pcrAllocated in RAM: one 3-byte bitmap per implemented algorithm, suite order. */
@@ -79,7 +82,43 @@ export class PcrStore {
     public counter = 0,
     values?: Uint8Array[][],
   ) {
-    this.values = values ?? suite.algs.map((a) => Array.from({ length: LIMITS.IMPLEMENTATION_PCR }, () => new Uint8Array(a.size)));
+    const one = new Uint8Array(suite.algs.reduce((n, a) => n + LIMITS.IMPLEMENTATION_PCR * a.size, 0));
+    let at = 0;
+    this.store = suite.algs.map((a, i) => {
+      const all = one.subarray(at, (at += LIMITS.IMPLEMENTATION_PCR * a.size));
+      values?.[i]?.forEach((v, pcr) => all.set(v.subarray(0, a.size), pcr * a.size));
+      return all;
+    });
+  }
+
+  /** values[algIndex][pcr]: views of the PCRs (writing to one changes the PCR). */
+  get values(): Uint8Array[][] {
+    return this.suite.algs.map((_, i) => Array.from({ length: LIMITS.IMPLEMENTATION_PCR }, (_, pcr) => this.view(i, pcr) as Uint8Array));
+  }
+
+  /** hex of every PCR, [algIndex][pcr] (what a snapshot keeps), without a view per PCR. */
+  hexValues(): string[][] {
+    return this.suite.algs.map((a, i) => {
+      const all = this.store[i] as Uint8Array;
+      const hex = Buffer.from(all.buffer, all.byteOffset, all.byteLength).toString('hex');
+      const w = a.size * 2;
+      return Array.from({ length: LIMITS.IMPLEMENTATION_PCR }, (_, pcr) => hex.slice(pcr * w, (pcr + 1) * w));
+    });
+  }
+
+  /** Copies of the 24 PCRs of one bank (algIndex in suite order). */
+  bankCopies(algIndex: number): Uint8Array[] {
+    const all = this.store[algIndex];
+    const size = this.suite.algs[algIndex]?.size ?? 0;
+    if (!all) return [];
+    return Array.from({ length: LIMITS.IMPLEMENTATION_PCR }, (_, pcr) => all.slice(pcr * size, (pcr + 1) * size));
+  }
+
+  private view(algIndex: number, pcr: number): Uint8Array | undefined {
+    const all = this.store[algIndex];
+    const size = this.suite.algs[algIndex]?.size ?? 0;
+    if (!all || pcr < 0 || pcr >= LIMITS.IMPLEMENTATION_PCR) return undefined;
+    return all.subarray(pcr * size, (pcr + 1) * size);
   }
 
   private algIndex(algId: number): number {
@@ -95,7 +134,7 @@ export class PcrStore {
 
   value(pcr: number, algId: number): Uint8Array | undefined {
     if (!this.isAllocated(pcr, algId)) return undefined;
-    return this.values[this.algIndex(algId)]?.[pcr];
+    return this.view(this.algIndex(algId), pcr);
   }
 
   /** PCRChanged: PCR 0 always counts; the TCB group never does. */

@@ -3,7 +3,7 @@
  * data), and RAM (objects, PCR values), plus the DRTM globals (g_DRTMHandle, g_DrtmPreStartup)
  * and the tpmEstablished flag. Snapshots are plain JSON-able data (hex strings).
  */
-import { randomBytes } from 'node:crypto';
+import { randomBytesPooled } from '../bytes/random.js';
 import { fromHex, toHex } from '../bytes/index.js';
 import { algByName, HASH_ALGS, type BankName, type HashAlg } from '../hash/index.js';
 import { LIMITS, SU_NONE_VALUE, TPM_RH, TPM_SU } from './constants.js';
@@ -83,7 +83,7 @@ export function newState(banks: readonly BankName[]): Tpm2State {
     startupLocality3: false,
     established: false,
     saved: null,
-    proof: new Uint8Array(randomBytes(64)),
+    proof: new Uint8Array(randomBytesPooled(64)),
   };
 }
 
@@ -226,7 +226,7 @@ export function snapshotState(s: Tpm2State): Tpm2Snapshot {
     allocation: s.pcrs.allocation.map(toHex),
     nvAllocation: s.nvAllocation.map(toHex),
     pcrCounter: s.pcrs.counter,
-    pcrValues: s.pcrs.values.map((bank) => bank.map(toHex)),
+    pcrValues: s.pcrs.hexValues(),
     objects: s.objects.slots.map(seqSnap),
     sessions: s.sessions.slots.map(sessionSnap),
     contextArray: [...s.sessions.contextArray],

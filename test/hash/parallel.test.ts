@@ -1,6 +1,7 @@
 /**
  * ParallelHasher: the digests of a stream hashed on worker threads equal node:crypto's, for every
- * bank, whatever the chunking; small streams stay inline; aborting frees the workers.
+ * bank, whatever the chunking and however many banks are hashed on the calling thread; small
+ * streams stay inline; aborting frees the workers.
  */
 import { createHash } from 'node:crypto';
 import fc from 'fast-check';
@@ -18,8 +19,8 @@ function expected(bank: BankName, chunks: Uint8Array[]): string {
   return h.digest('hex');
 }
 
-async function run(banks: BankName[], chunks: Uint8Array[], inlineBytes: number): Promise<Map<BankName, Uint8Array>> {
-  const p = new ParallelHasher(banks, { inlineBytes, maxInFlight: 64 * 1024 });
+async function run(banks: BankName[], chunks: Uint8Array[], inlineBytes: number, localBanks?: number): Promise<Map<BankName, Uint8Array>> {
+  const p = new ParallelHasher(banks, { inlineBytes, maxInFlight: 64 * 1024, ...(localBanks === undefined ? {} : { localBanks }) });
   for (const c of chunks) await p.update(c);
   return p.digests();
 }
@@ -31,8 +32,9 @@ describe('ParallelHasher', () => {
         fc.array(fc.uint8Array({ maxLength: 40_000 }), { maxLength: 12 }),
         fc.subarray(['sha1', 'sha256', 'sha384', 'sha512', 'sm3_256'] as BankName[], { minLength: 1 }),
         fc.constantFrom(0, 1, 50_000, 1 << 20),
-        async (chunks, banks, inlineBytes) => {
-          const got = await run(banks, chunks, inlineBytes);
+        fc.constantFrom(undefined, 0, 1, 2, 5),
+        async (chunks, banks, inlineBytes, localBanks) => {
+          const got = await run(banks, chunks, inlineBytes, localBanks);
           for (const b of banks) expect(Buffer.from(got.get(b)!).toString('hex')).toBe(expected(b, chunks));
         },
       ),
