@@ -3,11 +3,11 @@
  * child process and talk to it over 127.0.0.1 with node:http and a keep-alive agent.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
+import { freePort, stopChild } from '../../test/support/process.js';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { Agent, request } from 'node:http';
-import { createServer } from 'node:net';
 import { fileURLToPath } from 'node:url';
 import type { Readable } from 'node:stream';
 
@@ -15,18 +15,6 @@ import type { Readable } from 'node:stream';
 export const SERVER = fileURLToPath(new URL('../../dist/src/server.js', import.meta.url));
 export const SERVICE_LOG_LEVEL = 'warn';
 
-/** A free TCP port on 127.0.0.1 (asked of the kernel, then released for the child). */
-export function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const s = createServer();
-    s.once('error', reject);
-    s.listen(0, '127.0.0.1', () => {
-      const a = s.address();
-      const p = typeof a === 'object' && a !== null ? a.port : 0;
-      s.close(() => resolve(p));
-    });
-  });
-}
 
 function probe(port: number): Promise<boolean> {
   return new Promise((resolve) => {
@@ -142,18 +130,4 @@ export class ServiceProcess {
   }
 }
 
-/** SIGTERM a child, SIGKILL it after `graceMs`; resolves once it is gone. */
-export function stopChild(proc: ChildProcess, graceMs: number): Promise<void> {
-  if (proc.exitCode !== null) return Promise.resolve();
-  return new Promise<void>((resolve) => {
-    const t = setTimeout(() => {
-      proc.kill('SIGKILL');
-      resolve();
-    }, graceMs);
-    proc.once('exit', () => {
-      clearTimeout(t);
-      resolve();
-    });
-    proc.kill('SIGTERM');
-  });
-}
+export { freePort, stopChild };

@@ -3,7 +3,7 @@
  * for the crash and replica tests: started, waited for (/healthz), killed with SIGKILL.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { createServer } from 'node:net';
+import { freePort } from './process.js';
 
 export interface ChildServer {
   url: string;
@@ -14,17 +14,6 @@ export interface ChildServer {
   kill(signal?: NodeJS.Signals): Promise<void>;
 }
 
-export function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const s = createServer();
-    s.once('error', reject);
-    s.listen(0, '127.0.0.1', () => {
-      const a = s.address();
-      const port = typeof a === 'object' && a ? a.port : 0;
-      s.close(() => resolve(port));
-    });
-  });
-}
 
 export async function startChildServer(env: Record<string, string>, timeoutMs = 30_000): Promise<ChildServer> {
   const port = await freePort();
@@ -62,3 +51,5 @@ export async function startChildServer(env: Record<string, string>, timeoutMs = 
     },
   };
 }
+
+export { freePort };

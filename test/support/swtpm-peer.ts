@@ -11,6 +11,7 @@ import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { connect, type Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { stopChild } from './process.js';
 
 /** swtpm control-channel commands (swtpm `tpm_ioctl.h`). */
 export const PTM_CMD = {
@@ -245,18 +246,4 @@ export class Swtpm {
   }
 }
 
-/** SIGTERM a child, SIGKILL it after `graceMs`; resolves once it is gone. */
-export function stopChild(proc: ChildProcess, graceMs: number): Promise<void> {
-  if (proc.exitCode !== null || proc.signalCode !== null) return Promise.resolve();
-  return new Promise<void>((resolve) => {
-    const t = setTimeout(() => {
-      proc.kill('SIGKILL');
-      resolve();
-    }, graceMs);
-    proc.once('exit', () => {
-      clearTimeout(t);
-      resolve();
-    });
-    proc.kill('SIGTERM');
-  });
-}
+export { stopChild };
