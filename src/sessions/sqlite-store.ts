@@ -41,10 +41,20 @@ interface Row {
   head: string;
 }
 
+/** A write waiting for the next group commit. */
+interface PendingWrite {
+  apply(): void;
+  resolve(): void;
+  reject(e: unknown): void;
+}
+
 export class SqliteSessionStore implements SessionStore {
   readonly driver = 'sqlite' as const;
   private db: Database.Database | undefined;
   private readonly file: string;
+  /** Writes queued for the next group commit, and whether one is scheduled. */
+  private pending: PendingWrite[] = [];
+  private flushScheduled = false;
 
   /** `dataDir` ':memory:' keeps the database in memory (tests). */
   constructor(private readonly dataDir: string) {
@@ -79,12 +89,53 @@ export class SqliteSessionStore implements SessionStore {
     this.db = db;
   }
 
-  async insert(s: StoredSession): Promise<void> {
+  /**
+   * Group commit: writes requested while the event loop runs are applied together in one SQLite
+   * transaction at the next turn — one WAL sync (synchronous=FULL) for all of them — each inside its
+   * own savepoint, so one write that fails is undone alone and only its caller sees the error. Every
+   * caller's promise settles after the transaction holding its write is durable (or failed).
+   */
+  private write(apply: () => void): Promise<void> {
+    return new Promise<void>((resolve, reject) => {
+      this.pending.push({ apply, resolve, reject });
+      if (this.flushScheduled) return;
+      this.flushScheduled = true;
+      setImmediate(() => this.flush());
+    });
+  }
+
+  private flush(): void {
+    const batch = this.pending;
+    this.pending = [];
+    this.flushScheduled = false;
+    const failed = new Map<PendingWrite, unknown>();
+    try {
+      const db = this.conn;
+      db.transaction(() => {
+        for (const w of batch) {
+          try {
+            db.transaction(w.apply)(); // nested: a savepoint
+          } catch (e) {
+            failed.set(w, e);
+          }
+        }
+      }).immediate();
+    } catch (e) {
+      for (const w of batch) w.reject(e);
+      return;
+    }
+    for (const w of batch) {
+      if (failed.has(w)) w.reject(failed.get(w));
+      else w.resolve();
+    }
+  }
+
+  insert(s: StoredSession): Promise<void> {
     const db = this.conn;
-    db.transaction(() => {
+    return this.write(() => {
       db.prepare('INSERT INTO sessions (id, owner, created_at, last_used_at, version, event_count, head) VALUES (?, ?, ?, ?, ?, ?, ?)').run(s.id, s.owner, s.createdAt, s.lastUsedAt, s.version, s.events.length, JSON.stringify(s.head));
       this.insertEvents(s.id, 0, s.events, s.version);
-    }).immediate();
+    });
   }
 
   private insertEvents(id: string, from: number, events: readonly SessionLogEvent[], version: number): void {
@@ -154,14 +205,13 @@ export class SqliteSessionStore implements SessionStore {
       version,
       load: () => this.load(id),
       changes: (v, known) => this.changes(id, v, known),
-      commit: async (w: SessionWrite) => {
-        db.transaction(() => {
+      commit: (w: SessionWrite) =>
+        this.write(() => {
           const changed = db.prepare('UPDATE sessions SET version = ?, last_used_at = max(last_used_at, ?), event_count = ?, head = ? WHERE id = ? AND version = ?').run(w.version, w.lastUsedAt, w.eventsFrom + w.events.length, JSON.stringify(w.head), id, version ?? -1).changes;
           if (changed !== 1) throw new Error(`session ${id} changed or disappeared under its lock`);
           db.prepare('DELETE FROM session_events WHERE session_id = ? AND idx >= ?').run(id, w.eventsFrom);
           this.insertEvents(id, w.eventsFrom, w.events, w.version);
-        }).immediate();
-      },
+        }),
       abort: async () => undefined,
     };
   }
@@ -175,6 +225,7 @@ export class SqliteSessionStore implements SessionStore {
   }
 
   async close(): Promise<void> {
+    if (this.pending.length > 0) this.flush();
     this.db?.close();
     this.db = undefined;
   }
