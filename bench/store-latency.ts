@@ -5,6 +5,7 @@
  * local test database, a temporary schema) stores, interleaved; prints the medians of the whole
  * request and of the store commit alone. PostgreSQL is skipped with a message when it does not answer.
  */
+import { aroundCommits } from '../test/support/store-wrap.js';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -13,7 +14,7 @@ import pg from 'pg';
 import { buildApp, type App } from '../src/app.js';
 import { loadConfig, type StoreConfig } from '../src/config.js';
 import { createStore } from '../src/sessions/open-store.js';
-import type { SessionStore, StoreTxn } from '../src/sessions/store.js';
+import type { SessionStore } from '../src/sessions/store.js';
 
 const N = Number(process.env.BENCH_STORE_N ?? 300);
 const PG_URL = process.env.BENCH_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
@@ -25,29 +26,10 @@ function median(xs: number[]): number {
 
 /** Times every commit of `inner`. */
 function timed(inner: SessionStore, commits: number[]): SessionStore {
-  return new Proxy(inner, {
-    get(target, prop, receiver) {
-      if (prop === 'begin') {
-        return async (id: string, lock?: never): Promise<StoreTxn> => {
-          const txn = await target.begin(id, lock);
-          return {
-            get version() {
-              return txn.version;
-            },
-            load: () => txn.load(),
-            changes: (v: number, known: number) => txn.changes(v, known),
-            abort: () => txn.abort(),
-            commit: async (w) => {
-              const t0 = performance.now();
-              await txn.commit(w);
-              commits.push(performance.now() - t0);
-            },
-          };
-        };
-      }
-      const v = Reflect.get(target, prop, receiver) as unknown;
-      return typeof v === 'function' ? (v as (...a: unknown[]) => unknown).bind(target) : v;
-    },
+  return aroundCommits(inner, async (_w, commit) => {
+    const t0 = performance.now();
+    await commit();
+    commits.push(performance.now() - t0);
   });
 }
 

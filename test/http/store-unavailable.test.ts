@@ -4,10 +4,11 @@
  * nothing, and the next request works. With PostgreSQL the outage is real (the schema disappears for
  * a moment); without a server that part skips locally (fails in CI).
  */
+import { aroundCommits } from '../support/store-wrap.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startServer, type TestServer } from '../support/server.js';
 import { blob } from '../support/data.js';
-import { MemorySessionStore, type SessionStore, type StoreTxn } from '../../src/sessions/store.js';
+import { MemorySessionStore, type SessionStore } from '../../src/sessions/store.js';
 import { extend12 } from '../../src/drivers/tpm12-commands.js';
 import { describeWithPostgres, pgQuery, postgresStore } from '../support/stores.js';
 
@@ -18,28 +19,9 @@ const json = { 'content-type': 'application/json' };
 function flaky(): { store: SessionStore; set: (v: boolean) => void } {
   let failing = false;
   const inner = new MemorySessionStore();
-  const store = new Proxy(inner, {
-    get(target, prop, receiver) {
-      if (prop === 'begin') {
-        return async (id: string): Promise<StoreTxn> => {
-          const txn = await target.begin(id);
-          return {
-            get version() {
-              return txn.version;
-            },
-            load: () => txn.load(),
-            changes: (v: number, known: number) => txn.changes(v, known),
-            abort: () => txn.abort(),
-            commit: async (w) => {
-              if (failing) throw new Error('disk full');
-              return txn.commit(w);
-            },
-          };
-        };
-      }
-      const v = Reflect.get(target, prop, receiver) as unknown;
-      return typeof v === 'function' ? (v as (...a: unknown[]) => unknown).bind(target) : v;
-    },
+  const store = aroundCommits(inner, async (_w, commit) => {
+    if (failing) throw new Error('disk full');
+    return commit();
   });
   return { store, set: (v) => (failing = v) };
 }
