@@ -167,8 +167,19 @@ export class Session {
     return observedEngine(engine, (family, rc) => this.observer?.command(family, rc));
   }
 
-  private newTis(): TisDevice {
-    return new TisDevice(this.engine, { ...(this.options.tis ?? {}), profile: this.options.tisProfile });
+  private newTis(engine: TpmEngine = this.engine): TisDevice {
+    return new TisDevice(engine, { ...(this.options.tis ?? {}), profile: this.options.tisProfile });
+  }
+
+  /**
+   * The TPM rebuilt from an engine snapshot (reporting to the observer like the original) and the TIS
+   * in front of it with its register state restored; built whole before the caller swaps them in.
+   */
+  private rebuild(engineSnapshot: unknown, tisSnapshot: unknown): { engine: TpmEngine; tis: TisDevice } {
+    const engine = this.observed(restoreEngine(this.options.family, engineSnapshot));
+    const tis = this.newTis(engine);
+    tis.restore(tisSnapshot as ReturnType<TisDevice['snapshot']>);
+    return { engine, tis };
   }
 
   get family(): TpmFamily {
@@ -297,9 +308,7 @@ export class Session {
     const logPoint = log.mark();
     return {
       undo: () => {
-        this.engine = this.observed(restoreEngine(this.options.family, engine));
-        this.tis = this.newTis();
-        this.tis.restore(tis);
+        ({ engine: this.engine, tis: this.tis } = this.rebuild(engine, tis));
         this.log = log;
         logPoint.undo();
         this.logFull = logFull;
@@ -337,9 +346,7 @@ export class Session {
    * when the changes do not fit the log this session holds.
    */
   applyChanges(head: SessionHead, events: readonly { idx: number; event: SessionLogEvent }[], count: number, version: number, lastUsedAt: number): boolean {
-    const engine = restoreEngine(this.options.family, head.engine);
-    const tis = new TisDevice(engine, { ...(this.options.tis ?? {}), profile: this.options.tisProfile });
-    tis.restore(head.tis as ReturnType<TisDevice['snapshot']>);
+    const { engine, tis } = this.rebuild(head.engine, head.tis);
     const log = this.log;
     const known = log.eventCount;
     if (count < known) return false;
@@ -375,9 +382,7 @@ export class Session {
   /** Put the session in the state of a stored head and its events (built fully before anything changes). */
   load(head: SessionHead, events: SessionLogEvent[], version: number, lastUsedAt: number): void {
     const cp = { ...head, log: { ...head.log, events } } as SessionCheckpoint;
-    const engine = restoreEngine(this.options.family, cp.engine);
-    const tis = new TisDevice(engine, { ...(this.options.tis ?? {}), profile: this.options.tisProfile });
-    tis.restore(cp.tis as ReturnType<TisDevice['snapshot']>);
+    const { engine, tis } = this.rebuild(cp.engine, cp.tis);
     const log = cp.log.kind === 'txt-container' ? TxtContainerLog.fromJSON(cp.log) : Tcg2Log.fromJSON(cp.log);
     this.engine = engine;
     this.tis = tis;
@@ -400,9 +405,7 @@ export class Session {
 
   /** Put the session back exactly as it was at `cp` (an aborted upload changes nothing). */
   rollback(cp: SessionCheckpoint): void {
-    this.engine = this.observed(restoreEngine(this.options.family, cp.engine));
-    this.tis = this.newTis();
-    this.tis.restore(cp.tis as ReturnType<TisDevice['snapshot']>);
+    ({ engine: this.engine, tis: this.tis } = this.rebuild(cp.engine, cp.tis));
     this.log = cp.log.kind === 'txt-container' ? TxtContainerLog.fromJSON(cp.log) : Tcg2Log.fromJSON(cp.log);
     this.logFull = cp.logFull;
     this.measurements = cp.measurements;
@@ -415,10 +418,7 @@ export class Session {
    * state); the TIS registers keep their state and now front the new engine.
    */
   replaceEngine(engineSnapshot: unknown): void {
-    const tis = this.tis.snapshot();
-    this.engine = this.observed(restoreEngine(this.options.family, engineSnapshot));
-    this.tis = this.newTis();
-    this.tis.restore(tis);
+    ({ engine: this.engine, tis: this.tis } = this.rebuild(engineSnapshot, this.tis.snapshot()));
   }
 
   /** Run `fn` when the session is deleted or expires (e.g. close its socket listeners). Returns an unregister function. */
