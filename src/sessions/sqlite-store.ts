@@ -55,6 +55,8 @@ export class SqliteSessionStore implements SessionStore {
   /** Writes queued for the next group commit, and whether one is scheduled. */
   private pending: PendingWrite[] = [];
   private flushScheduled = false;
+  /** Statements prepared once per connection (preparing costs more than running them). */
+  private stmts: Map<string, Database.Statement> = new Map();
 
   /** `dataDir` ':memory:' keeps the database in memory (tests). */
   constructor(private readonly dataDir: string) {
@@ -64,6 +66,16 @@ export class SqliteSessionStore implements SessionStore {
   private get conn(): Database.Database {
     if (!this.db) throw new Error('the SQLite store is not open');
     return this.db;
+  }
+
+  /** The statement for `sql`, prepared on first use and kept for the connection's life. */
+  private sql(sql: string): Database.Statement {
+    let st = this.stmts.get(sql);
+    if (!st) {
+      st = this.conn.prepare(sql);
+      this.stmts.set(sql, st);
+    }
+    return st;
   }
 
   async open(): Promise<void> {
@@ -110,16 +122,23 @@ export class SqliteSessionStore implements SessionStore {
     this.flushScheduled = false;
     const failed = new Map<PendingWrite, unknown>();
     try {
-      const db = this.conn;
-      db.transaction(() => {
+      this.sql('BEGIN IMMEDIATE').run();
+      try {
         for (const w of batch) {
+          this.sql('SAVEPOINT w').run();
           try {
-            db.transaction(w.apply)(); // nested: a savepoint
+            w.apply();
           } catch (e) {
+            this.sql('ROLLBACK TO w').run();
             failed.set(w, e);
           }
+          this.sql('RELEASE w').run();
         }
-      }).immediate();
+        this.sql('COMMIT').run();
+      } catch (e) {
+        if (this.conn.inTransaction) this.sql('ROLLBACK').run();
+        throw e;
+      }
     } catch (e) {
       for (const w of batch) w.reject(e);
       return;
@@ -131,34 +150,32 @@ export class SqliteSessionStore implements SessionStore {
   }
 
   insert(s: StoredSession): Promise<void> {
-    const db = this.conn;
     return this.write(() => {
-      db.prepare('INSERT INTO sessions (id, owner, created_at, last_used_at, version, event_count, head) VALUES (?, ?, ?, ?, ?, ?, ?)').run(s.id, s.owner, s.createdAt, s.lastUsedAt, s.version, s.events.length, JSON.stringify(s.head));
+      this.sql('INSERT INTO sessions (id, owner, created_at, last_used_at, version, event_count, head) VALUES (?, ?, ?, ?, ?, ?, ?)').run(s.id, s.owner, s.createdAt, s.lastUsedAt, s.version, s.events.length, JSON.stringify(s.head));
       this.insertEvents(s.id, 0, s.events, s.version);
     });
   }
 
   private insertEvents(id: string, from: number, events: readonly SessionLogEvent[], version: number): void {
     if (events.length === 0) return;
-    const ins = this.conn.prepare('INSERT INTO session_events (session_id, idx, version, event) VALUES (?, ?, ?, ?)');
+    const ins = this.sql('INSERT INTO session_events (session_id, idx, version, event) VALUES (?, ?, ?, ?)');
     events.forEach((e, i) => ins.run(id, from + i, version, JSON.stringify(e)));
   }
 
   async changes(id: string, version: number, known: number): Promise<StoredChanges | undefined> {
     const db = this.conn;
     return db.transaction(() => {
-      const r = db.prepare('SELECT last_used_at, version, event_count, head FROM sessions WHERE id = ?').get(id) as (Row & { event_count: number }) | undefined;
+      const r = this.sql('SELECT last_used_at, version, event_count, head FROM sessions WHERE id = ?').get(id) as (Row & { event_count: number }) | undefined;
       if (!r) return undefined;
-      const events = (db.prepare('SELECT idx, event FROM session_events WHERE session_id = ? AND (idx >= ? OR version > ?) ORDER BY idx').all(id, known, version) as { idx: number; event: string }[]).map((e) => ({ idx: e.idx, event: JSON.parse(e.event) as SessionLogEvent }));
+      const events = (this.sql('SELECT idx, event FROM session_events WHERE session_id = ? AND (idx >= ? OR version > ?) ORDER BY idx').all(id, known, version) as { idx: number; event: string }[]).map((e) => ({ idx: e.idx, event: JSON.parse(e.event) as SessionLogEvent }));
       return { version: r.version, lastUsedAt: r.last_used_at, head: JSON.parse(r.head) as SessionHead, count: r.event_count, events };
     })();
   }
 
   private read(id: string): StoredSession | undefined {
-    const db = this.conn;
-    const r = db.prepare('SELECT id, owner, created_at, last_used_at, version, head FROM sessions WHERE id = ?').get(id) as Row | undefined;
+    const r = this.sql('SELECT id, owner, created_at, last_used_at, version, head FROM sessions WHERE id = ?').get(id) as Row | undefined;
     if (!r) return undefined;
-    const events = (db.prepare('SELECT event FROM session_events WHERE session_id = ? ORDER BY idx').all(id) as { event: string }[]).map((e) => JSON.parse(e.event) as SessionLogEvent);
+    const events = (this.sql('SELECT event FROM session_events WHERE session_id = ? ORDER BY idx').all(id) as { event: string }[]).map((e) => JSON.parse(e.event) as SessionLogEvent);
     return { id: r.id, owner: r.owner, createdAt: r.created_at, lastUsedAt: r.last_used_at, version: r.version, head: JSON.parse(r.head) as SessionHead, events };
   }
 
@@ -167,49 +184,47 @@ export class SqliteSessionStore implements SessionStore {
   }
 
   async delete(id: string): Promise<boolean> {
-    return this.conn.prepare('DELETE FROM sessions WHERE id = ?').run(id).changes > 0;
+    return this.sql('DELETE FROM sessions WHERE id = ?').run(id).changes > 0;
   }
 
   async ids(owner?: string | null): Promise<string[]> {
     const rows = (owner === undefined
-      ? this.conn.prepare('SELECT id FROM sessions ORDER BY created_at, id').all()
-      : this.conn.prepare('SELECT id FROM sessions WHERE owner IS ? ORDER BY created_at, id').all(owner)) as { id: string }[];
+      ? this.sql('SELECT id FROM sessions ORDER BY created_at, id').all()
+      : this.sql('SELECT id FROM sessions WHERE owner IS ? ORDER BY created_at, id').all(owner)) as { id: string }[];
     return rows.map((r) => r.id);
   }
 
   async count(): Promise<number> {
-    return (this.conn.prepare('SELECT count(*) AS n FROM sessions').get() as { n: number }).n;
+    return (this.sql('SELECT count(*) AS n FROM sessions').get() as { n: number }).n;
   }
 
   async touch(id: string, lastUsedAt: number, minAdvanceMs = 0): Promise<number | undefined> {
-    const db = this.conn;
-    const r = db.prepare('UPDATE sessions SET last_used_at = ? WHERE id = ? AND last_used_at < ? RETURNING version').get(lastUsedAt, id, lastUsedAt - minAdvanceMs) as { version: number } | undefined;
+    const r = this.sql('UPDATE sessions SET last_used_at = ? WHERE id = ? AND last_used_at < ? RETURNING version').get(lastUsedAt, id, lastUsedAt - minAdvanceMs) as { version: number } | undefined;
     if (r) return r.version;
-    return (db.prepare('SELECT version FROM sessions WHERE id = ?').get(id) as { version: number } | undefined)?.version;
+    return (this.sql('SELECT version FROM sessions WHERE id = ?').get(id) as { version: number } | undefined)?.version;
   }
 
   async expire(cutoff: number, keep: ReadonlySet<string>): Promise<string[]> {
     const db = this.conn;
     return db.transaction(() => {
-      const ids = (db.prepare('SELECT id FROM sessions WHERE last_used_at < ?').all(cutoff) as { id: string }[]).map((r) => r.id).filter((id) => !keep.has(id));
-      const del = db.prepare('DELETE FROM sessions WHERE id = ?');
+      const ids = (this.sql('SELECT id FROM sessions WHERE last_used_at < ?').all(cutoff) as { id: string }[]).map((r) => r.id).filter((id) => !keep.has(id));
+      const del = this.sql('DELETE FROM sessions WHERE id = ?');
       for (const id of ids) del.run(id);
       return ids;
     }).immediate();
   }
 
   async begin(id: string): Promise<StoreTxn> {
-    const db = this.conn;
-    const version = (db.prepare('SELECT version FROM sessions WHERE id = ?').get(id) as { version: number } | undefined)?.version;
+    const version = (this.sql('SELECT version FROM sessions WHERE id = ?').get(id) as { version: number } | undefined)?.version;
     return {
       version,
       load: () => this.load(id),
       changes: (v, known) => this.changes(id, v, known),
       commit: (w: SessionWrite) =>
         this.write(() => {
-          const changed = db.prepare('UPDATE sessions SET version = ?, last_used_at = max(last_used_at, ?), event_count = ?, head = ? WHERE id = ? AND version = ?').run(w.version, w.lastUsedAt, w.eventsFrom + w.events.length, JSON.stringify(w.head), id, version ?? -1).changes;
+          const changed = this.sql('UPDATE sessions SET version = ?, last_used_at = max(last_used_at, ?), event_count = ?, head = ? WHERE id = ? AND version = ?').run(w.version, w.lastUsedAt, w.eventsFrom + w.events.length, JSON.stringify(w.head), id, version ?? -1).changes;
           if (changed !== 1) throw new Error(`session ${id} changed or disappeared under its lock`);
-          db.prepare('DELETE FROM session_events WHERE session_id = ? AND idx >= ?').run(id, w.eventsFrom);
+          this.sql('DELETE FROM session_events WHERE session_id = ? AND idx >= ?').run(id, w.eventsFrom);
           this.insertEvents(id, w.eventsFrom, w.events, w.version);
         }),
       abort: async () => undefined,
@@ -221,11 +236,12 @@ export class SqliteSessionStore implements SessionStore {
   }
 
   async ping(): Promise<void> {
-    this.conn.prepare('SELECT 1').get();
+    this.sql('SELECT 1').get();
   }
 
   async close(): Promise<void> {
     if (this.pending.length > 0) this.flush();
+    this.stmts.clear();
     this.db?.close();
     this.db = undefined;
   }

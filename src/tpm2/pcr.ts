@@ -96,14 +96,9 @@ export class PcrStore {
     return this.suite.algs.map((_, i) => Array.from({ length: LIMITS.IMPLEMENTATION_PCR }, (_, pcr) => this.view(i, pcr) as Uint8Array));
   }
 
-  /** hex of every PCR, [algIndex][pcr] (what a snapshot keeps), without a view per PCR. */
-  hexValues(): string[][] {
-    return this.suite.algs.map((a, i) => {
-      const all = this.store[i] as Uint8Array;
-      const hex = Buffer.from(all.buffer, all.byteOffset, all.byteLength).toString('hex');
-      const w = a.size * 2;
-      return Array.from({ length: LIMITS.IMPLEMENTATION_PCR }, (_, pcr) => hex.slice(pcr * w, (pcr + 1) * w));
-    });
+  /** hex of every bank's 24 PCRs back to back, [algIndex] (what a snapshot keeps). */
+  hexBanks(): string[] {
+    return this.store.map((all) => Buffer.from(all.buffer, all.byteOffset, all.byteLength).toString('hex'));
   }
 
   /** Copies of the 24 PCRs of one bank (algIndex in suite order). */

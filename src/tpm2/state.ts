@@ -61,8 +61,20 @@ export function implementedAlgs(banks: readonly BankName[]): HashAlg[] {
 const FULL = (): Uint8Array => Uint8Array.of(0xff, 0xff, 0xff);
 const EMPTY = (): Uint8Array => new Uint8Array(LIMITS.PCR_SELECT_MAX);
 
+/** Suites are immutable: one per set of implemented algorithms, shared by every TPM that has it. */
+const suites = new Map<string, HashSuite>();
+function suiteOf(algs: HashAlg[]): HashSuite {
+  const key = algs.map((a) => a.name).join(',');
+  let suite = suites.get(key);
+  if (!suite) {
+    suite = hashSuite(algs);
+    suites.set(key, suite);
+  }
+  return suite;
+}
+
 export function newState(banks: readonly BankName[]): Tpm2State {
-  const suite = hashSuite(implementedAlgs(banks));
+  const suite = suiteOf(implementedAlgs(banks));
   const want = new Set(banks);
   const allocation = suite.algs.map((a) => (want.has(a.name) ? FULL() : EMPTY()));
   return {
@@ -111,15 +123,21 @@ interface SessionSnap {
   isAudit: boolean;
   auditDigest: string;
 }
-/** Version 3: authorization sessions (version 2: sequences keep midstates; version 1 kept the data they were fed). */
-export const TPM2_SNAPSHOT_VERSION = 3;
+/**
+ * Version 4: PCR values as one hex string per bank (version 3 had 24 strings per bank; the snapshot is
+ * taken twice per transaction, and 96 strings cost a TPM2_PCR_Extend over HTTP ~10 % of its time).
+ * Version 3: authorization sessions. Version 2: sequences keep midstates; version 1 kept the data
+ * they were fed.
+ */
+export const TPM2_SNAPSHOT_VERSION = 4;
 export interface Tpm2Snapshot {
   version: typeof TPM2_SNAPSHOT_VERSION;
   algs: BankName[];
   allocation: string[];
   nvAllocation: string[];
   pcrCounter: number;
-  pcrValues: string[][];
+  /** Per implemented algorithm (suite order), its 24 PCRs back to back, hex. */
+  pcrValues: string[];
   objects: (SeqSnap | null)[];
   sessions: (SessionSnap | null)[];
   contextArray: number[];
@@ -226,7 +244,7 @@ export function snapshotState(s: Tpm2State): Tpm2Snapshot {
     allocation: s.pcrs.allocation.map(toHex),
     nvAllocation: s.nvAllocation.map(toHex),
     pcrCounter: s.pcrs.counter,
-    pcrValues: s.pcrs.hexValues(),
+    pcrValues: s.pcrs.hexBanks(),
     objects: s.objects.slots.map(seqSnap),
     sessions: s.sessions.slots.map(sessionSnap),
     contextArray: [...s.sessions.contextArray],
@@ -277,32 +295,50 @@ function fault(message: string): never {
 }
 
 /**
- * A version-2 snapshot (written before authorization sessions existed) is exactly a version-3
- * one without sessions: read it as such, so sessions kept in a durable store survive the upgrade.
+ * Older snapshots (kept in a durable store, or exported by a client) read as version 4: version 2
+ * (before authorization sessions) is version 3 without sessions; version 3 kept 24 hex strings per
+ * bank where version 4 keeps them joined. A mix (version 2 naming sessions) is refused.
  */
-function upgradeV2(v: unknown): unknown {
-  if (typeof v !== 'object' || v === null || (v as { version?: unknown }).version !== 2) return v;
-  for (const k of ['sessions', 'contextArray', 'lockoutAuthEnabled', 'exclusiveAuditSession']) if (k in v) return v;
-  return {
-    ...v,
-    version: TPM2_SNAPSHOT_VERSION,
-    sessions: new Array<null>(MAX_LOADED_SESSIONS).fill(null),
-    contextArray: new Array<number>(MAX_ACTIVE_SESSIONS).fill(0),
-    lockoutAuthEnabled: true,
-    exclusiveAuditSession: TPM_RH.UNASSIGNED,
-  };
+function upgrade(v: unknown): unknown {
+  if (typeof v !== 'object' || v === null) return v;
+  let u = v as Record<string, unknown>;
+  if (u.version === 2) {
+    for (const k of ['sessions', 'contextArray', 'lockoutAuthEnabled', 'exclusiveAuditSession']) if (k in u) return v;
+    u = {
+      ...u,
+      version: 3,
+      sessions: new Array<null>(MAX_LOADED_SESSIONS).fill(null),
+      contextArray: new Array<number>(MAX_ACTIVE_SESSIONS).fill(0),
+      lockoutAuthEnabled: true,
+      exclusiveAuditSession: TPM_RH.UNASSIGNED,
+    };
+  }
+  if (u.version === 3) {
+    const banks = u.pcrValues;
+    if (!Array.isArray(banks) || !banks.every((b) => Array.isArray(b) && b.length === LIMITS.IMPLEMENTATION_PCR && b.every((x) => typeof x === 'string'))) return v;
+    u = { ...u, version: TPM2_SNAPSHOT_VERSION, pcrValues: (banks as string[][]).map((b) => b.join('')) };
+  }
+  return u;
+}
+
+/** One bank's 24 PCRs from their joined hex (each `size` bytes). */
+function bankValues(hex: unknown, size: number): Uint8Array[] {
+  if (typeof hex !== 'string' || hex.length !== LIMITS.IMPLEMENTATION_PCR * size * 2) throw new TypeError('snapshot pcrValues malformed');
+  const all = fromHex(hex);
+  return Array.from({ length: LIMITS.IMPLEMENTATION_PCR }, (_, pcr) => all.subarray(pcr * size, (pcr + 1) * size));
 }
 
 export function restoreState(snapshot: unknown): Tpm2State {
-  const v = upgradeV2(snapshot);
+  const v = upgrade(snapshot);
   if (!isSnapshot(v)) throw new TypeError(`not a TPM 2.0 engine snapshot (version ${TPM2_SNAPSHOT_VERSION})`);
   const algs = v.algs.map((n) => {
     const a = algByName(n);
     if (!a) throw new TypeError(`snapshot names unknown hash ${n}`);
     return a;
   });
-  const suite = hashSuite(algs);
-  const pcrs = new PcrStore(suite, v.allocation.map(fromHex), v.pcrCounter, v.pcrValues.map((bank) => bank.map(fromHex)));
+  const suite = suiteOf(algs);
+  if (!Array.isArray(v.pcrValues) || v.pcrValues.length !== algs.length) throw new TypeError('snapshot pcrValues malformed');
+  const pcrs = new PcrStore(suite, v.allocation.map(fromHex), v.pcrCounter, v.pcrValues.map((bank, i) => bankValues(bank, algs[i]?.size ?? 0)));
   const objects = new ObjectSlots(
     v.objects.map((o) =>
       o ? { kind: o.kind, hashAlg: o.hashAlg, auth: fromHex(o.auth), states: restoreStates(o.states), firstBlock: o.firstBlock, ticketSafe: o.ticketSafe } : null,

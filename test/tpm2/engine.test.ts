@@ -207,10 +207,21 @@ describe('snapshot / restore', () => {
   });
   it('restore rejects what is not a snapshot', () => {
     expect(() => Tpm2Engine.restore({ version: 9 })).toThrow(TypeError);
-    // version 2 (before authorization sessions) reads as version 3 without sessions; a mix is refused
-    const v2: Record<string, unknown> = { ...(createTpm2().snapshot() as unknown as Record<string, unknown>), version: 2 };
+    // version 3 kept 24 hex strings per bank (version 4 joins them); version 2 (before authorization
+    // sessions) reads as version 3 without sessions; a mix is refused
+    const src = createTpm2();
+    expect(rc(src.execute(C.pcrExtend(16, [{ alg: ALG.SHA256, digest: new Uint8Array(32).fill(7) }]), 0))).toBe(0);
+    const cur = src.snapshot() as unknown as Record<string, unknown> & { pcrValues: string[]; algs: string[] };
+    const split = (hex: string): string[] => Array.from({ length: 24 }, (_, i) => hex.slice((i * hex.length) / 24, ((i + 1) * hex.length) / 24));
+    const v3: Record<string, unknown> = { ...cur, version: 3, pcrValues: cur.pcrValues.map(split) };
+    expect(Tpm2Engine.restore(v3).pcrs()).toEqual(src.pcrs());
+    expect(Tpm2Engine.restore(JSON.parse(JSON.stringify(v3))).snapshot()).toEqual(cur);
+    expect(() => Tpm2Engine.restore({ ...v3, pcrValues: cur.pcrValues })).toThrow(TypeError);
+    expect(() => Tpm2Engine.restore({ ...cur, pcrValues: cur.pcrValues.map((h) => h.slice(2)) })).toThrow(TypeError);
+    const v2: Record<string, unknown> = { ...v3, version: 2 };
     for (const k of ['sessions', 'contextArray', 'lockoutAuthEnabled', 'exclusiveAuditSession']) delete v2[k];
     const t = Tpm2Engine.restore(v2);
+    expect(t.pcrs()).toEqual(src.pcrs());
     expect(toHex(t.execute(C.getCap(1, 0x02000000, 5), 0))).toBe('80010000001300000000000000000100000000');
     expect(() => Tpm2Engine.restore({ ...v2, contextArray: [] })).toThrow(TypeError);
   });
