@@ -1,11 +1,19 @@
 /**
- * The embedded default store: one SQLite file under DATA_DIR (better-sqlite3), WAL journal,
- * synchronous=FULL so a commit that returned survives a crash of the process or the machine
- * (SQLite docs, "PRAGMA synchronous": FULL syncs the WAL on every commit). One process owns the
- * file; within it the session's in-process queue serializes its requests, and every write checks
- * the row's version so a second process on the same file could never lose an update silently.
+ * The embedded default store: one SQLite file under DATA_DIR (better-sqlite3), WAL journal, with
+ * the durability of synchronous=FULL: a commit that was acknowledged survives a crash of the process
+ * or the machine. FULL makes SQLite fdatasync the WAL inside every COMMIT, which blocks the event
+ * loop for the length of a disk sync; here SQLite runs with synchronous=OFF and the store syncs the
+ * WAL itself, off the event loop (fs.fdatasync on the libuv pool), and settles a write only after a
+ * sync that started after its COMMIT — the same sync of the same file that FULL does (SQLite docs,
+ * "PRAGMA synchronous": in WAL mode FULL syncs the WAL after each commit). Checkpoints, which copy
+ * the WAL into the database and then reuse it, must sync the database first: SQLite's automatic
+ * checkpoint is off and the store runs them itself with synchronous=FULL (see checkpoint()).
+ *
+ * One process owns the file; within it the session's in-process queue serializes its requests, and
+ * every write checks the row's version so a second process on the same file could never lose an
+ * update silently.
  */
-import { mkdirSync } from 'node:fs';
+import fs, { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { SCHEMA_VERSION, SchemaTooNewError, type SessionStore, type SessionWrite, type StoreLock, type StoreTxn, type StoredChanges, type StoredSession } from './store.js';
@@ -48,6 +56,19 @@ interface PendingWrite {
   reject(e: unknown): void;
 }
 
+/** WAL size past which the store checkpoints (SQLite's own default is 1,000 pages, ~4 MiB). */
+const CHECKPOINT_WAL_BYTES = 4 * 1024 * 1024;
+
+/** A write of a group commit threw (the batch is rolled back and retried with savepoints). */
+class WriteFailed extends Error {
+  constructor(
+    readonly write: PendingWrite,
+    override readonly cause: unknown,
+  ) {
+    super('a write of the batch failed');
+  }
+}
+
 export class SqliteSessionStore implements SessionStore {
   readonly driver = 'sqlite' as const;
   private db: Database.Database | undefined;
@@ -57,6 +78,14 @@ export class SqliteSessionStore implements SessionStore {
   private flushScheduled = false;
   /** Statements prepared once per connection (preparing costs more than running them). */
   private stmts: Map<string, Database.Statement> = new Map();
+  /** Stored versions this connection read or wrote (see knownVersion). */
+  private readonly versions = new Map<string, number>();
+  private dataVersion = -1;
+  private dataVersionChecked = false;
+  /** Committed writes waiting for the next sync of the WAL (then they are acknowledged). */
+  private unsynced: { resolve(): void; reject(e: unknown): void }[] = [];
+  private syncing: Promise<void> | undefined;
+  private walFd: number | undefined;
 
   /** `dataDir` ':memory:' keeps the database in memory (tests). */
   constructor(private readonly dataDir: string) {
@@ -94,6 +123,11 @@ export class SqliteSessionStore implements SessionStore {
           db.pragma(`user_version = ${v + 1}`);
         }).immediate();
       }
+      if (this.file !== ':memory:') {
+        // From here on the store syncs the WAL itself (see the top of this file).
+        db.pragma('wal_autocheckpoint = 0');
+        db.pragma('synchronous = OFF');
+      }
     } catch (e) {
       db.close();
       throw e;
@@ -103,8 +137,10 @@ export class SqliteSessionStore implements SessionStore {
 
   /**
    * Group commit: writes requested while the event loop runs are applied together in one SQLite
-   * transaction at the next turn — one WAL sync (synchronous=FULL) for all of them — each inside its
-   * own savepoint, so one write that fails is undone alone and only its caller sees the error. Every
+   * transaction at the next turn — one WAL sync (synchronous=FULL) for all of them. One write that
+   * fails is undone alone and only its caller sees the error: the batch first runs without
+   * savepoints (two statements per write saved on the common path); if a write throws, the
+   * transaction is rolled back and the batch runs again with each write in its own savepoint. Every
    * caller's promise settles after the transaction holding its write is durable (or failed).
    */
   private write(apply: () => void): Promise<void> {
@@ -120,39 +156,169 @@ export class SqliteSessionStore implements SessionStore {
     const batch = this.pending;
     this.pending = [];
     this.flushScheduled = false;
-    const failed = new Map<PendingWrite, unknown>();
+    let failed = new Map<PendingWrite, unknown>();
     try {
-      this.sql('BEGIN IMMEDIATE').run();
       try {
-        for (const w of batch) {
-          this.sql('SAVEPOINT w').run();
-          try {
-            w.apply();
-          } catch (e) {
-            this.sql('ROLLBACK TO w').run();
-            failed.set(w, e);
-          }
-          this.sql('RELEASE w').run();
-        }
-        this.sql('COMMIT').run();
+        this.runBatch(batch, false);
       } catch (e) {
-        if (this.conn.inTransaction) this.sql('ROLLBACK').run();
-        throw e;
+        // Nothing of the batch was kept: what this connection believed it wrote is unknown now.
+        this.versions.clear();
+        if (!(e instanceof WriteFailed)) throw e;
+        if (batch.length === 1) failed.set(e.write, e.cause);
+        else failed = this.runBatch(batch, true);
       }
     } catch (e) {
+      this.versions.clear();
       for (const w of batch) w.reject(e);
       return;
     }
     for (const w of batch) {
       if (failed.has(w)) w.reject(failed.get(w));
-      else w.resolve();
+      else this.unsynced.push(w);
     }
+    this.startSync();
+  }
+
+  /** Resolves once everything committed so far is on disk (a direct write: delete, expire). */
+  private synced(): Promise<void> {
+    return new Promise<void>((resolve, reject) => {
+      this.unsynced.push({ resolve, reject });
+      this.startSync();
+    });
+  }
+
+  /**
+   * Sync the WAL for the writes waiting, unless a sync is running: then the next one starts when it
+   * ends (writes committed meanwhile wait for that one — a sync covers only what was written before
+   * it started). One sync at a time: group commit for the disk as flush() is for SQLite.
+   */
+  private startSync(): void {
+    if (this.syncing || this.unsynced.length === 0) return;
+    const waiting = this.unsynced;
+    this.unsynced = [];
+    if (this.file === ':memory:') {
+      for (const w of waiting) w.resolve();
+      return;
+    }
+    this.syncing = new Promise<void>((done) => {
+      const settle = (err: unknown): void => {
+        for (const w of waiting) {
+          if (err) w.reject(err);
+          else w.resolve();
+        }
+        this.syncing = undefined;
+        done();
+        if (this.unsynced.length > 0) this.startSync();
+        else if (!err) this.checkpointIfLarge();
+      };
+      let fd: number;
+      try {
+        fd = this.wal();
+      } catch (e) {
+        settle(e);
+        return;
+      }
+      fs.fdatasync(fd, (err) => settle(err ?? undefined));
+    });
+  }
+
+  /**
+   * The WAL file, kept open (checkpoints truncate it in place); opened again when the file at its
+   * path is another one (the last connection to close deletes it, and a new one starts a new file).
+   */
+  private wal(): number {
+    const path = `${this.file}-wal`;
+    if (this.walFd !== undefined && fs.fstatSync(this.walFd).ino !== fs.statSync(path).ino) {
+      fs.closeSync(this.walFd);
+      this.walFd = undefined;
+    }
+    this.walFd ??= fs.openSync(path, 'r');
+    return this.walFd;
+  }
+
+  /**
+   * Copy the WAL into the database once it passed CHECKPOINT_WAL_BYTES, with synchronous=FULL for the
+   * checkpoint (WAL synced before, database synced after, then the WAL truncated), so no frame is
+   * dropped from the WAL before its page is on disk in the database. Runs between syncs, on the
+   * event loop (a few ms per CHECKPOINT_WAL_BYTES).
+   */
+  private checkpointIfLarge(): void {
+    if (this.walFd === undefined || !this.db || this.db.inTransaction) return;
+    if (fs.fstatSync(this.walFd).size < CHECKPOINT_WAL_BYTES) return;
+    this.checkpoint();
+  }
+
+  private checkpoint(): void {
+    const db = this.conn;
+    db.pragma('synchronous = FULL');
+    try {
+      db.pragma('wal_checkpoint(TRUNCATE)');
+    } finally {
+      db.pragma('synchronous = OFF');
+    }
+  }
+
+  /** One transaction over `batch`; `isolated`: each write in a savepoint, failures returned, not thrown. */
+  private runBatch(batch: readonly PendingWrite[], isolated: boolean): Map<PendingWrite, unknown> {
+    const failed = new Map<PendingWrite, unknown>();
+    this.sql('BEGIN IMMEDIATE').run();
+    try {
+      for (const w of batch) {
+        if (!isolated) {
+          try {
+            w.apply();
+          } catch (e) {
+            throw new WriteFailed(w, e);
+          }
+          continue;
+        }
+        this.sql('SAVEPOINT w').run();
+        try {
+          w.apply();
+        } catch (e) {
+          this.sql('ROLLBACK TO w').run();
+          failed.set(w, e);
+        }
+        this.sql('RELEASE w').run();
+      }
+      this.sql('COMMIT').run();
+    } catch (e) {
+      if (this.conn.inTransaction) this.sql('ROLLBACK').run();
+      throw e;
+    }
+    return failed;
+  }
+
+  /**
+   * The stored version of `id` as this connection last read or wrote it. Valid while no other
+   * connection has committed: SQLite's `PRAGMA data_version` changes exactly then ("changes
+   * committed to the database by any other connection"), checked once per event-loop turn; when it
+   * moved, everything remembered is dropped and read again. Saves a SELECT per transaction.
+   */
+  private knownVersion(id: string): number | undefined {
+    if (!this.dataVersionChecked) {
+      const dv = this.sql('PRAGMA data_version').get() as { data_version: number };
+      if (dv.data_version !== this.dataVersion) {
+        this.versions.clear();
+        this.dataVersion = dv.data_version;
+      }
+      this.dataVersionChecked = true;
+      setImmediate(() => {
+        this.dataVersionChecked = false;
+      });
+    }
+    const known = this.versions.get(id);
+    if (known !== undefined) return known;
+    const v = (this.sql('SELECT version FROM sessions WHERE id = ?').get(id) as { version: number } | undefined)?.version;
+    if (v !== undefined) this.versions.set(id, v);
+    return v;
   }
 
   insert(s: StoredSession): Promise<void> {
     return this.write(() => {
       this.sql('INSERT INTO sessions (id, owner, created_at, last_used_at, version, event_count, head) VALUES (?, ?, ?, ?, ?, ?, ?)').run(s.id, s.owner, s.createdAt, s.lastUsedAt, s.version, s.events.length, JSON.stringify(s.head));
       this.insertEvents(s.id, 0, s.events, s.version);
+      this.versions.set(s.id, s.version);
     });
   }
 
@@ -184,7 +350,10 @@ export class SqliteSessionStore implements SessionStore {
   }
 
   async delete(id: string): Promise<boolean> {
-    return this.sql('DELETE FROM sessions WHERE id = ?').run(id).changes > 0;
+    this.versions.delete(id);
+    const gone = this.sql('DELETE FROM sessions WHERE id = ?').run(id).changes > 0;
+    if (gone) await this.synced();
+    return gone;
   }
 
   async ids(owner?: string | null): Promise<string[]> {
@@ -206,16 +375,21 @@ export class SqliteSessionStore implements SessionStore {
 
   async expire(cutoff: number, keep: ReadonlySet<string>): Promise<string[]> {
     const db = this.conn;
-    return db.transaction(() => {
-      const ids = (this.sql('SELECT id FROM sessions WHERE last_used_at < ?').all(cutoff) as { id: string }[]).map((r) => r.id).filter((id) => !keep.has(id));
+    const ids = db.transaction(() => {
+      const found = (this.sql('SELECT id FROM sessions WHERE last_used_at < ?').all(cutoff) as { id: string }[]).map((r) => r.id).filter((id) => !keep.has(id));
       const del = this.sql('DELETE FROM sessions WHERE id = ?');
-      for (const id of ids) del.run(id);
-      return ids;
+      for (const id of found) {
+        del.run(id);
+        this.versions.delete(id);
+      }
+      return found;
     }).immediate();
+    if (ids.length > 0) await this.synced();
+    return ids;
   }
 
   async begin(id: string): Promise<StoreTxn> {
-    const version = (this.sql('SELECT version FROM sessions WHERE id = ?').get(id) as { version: number } | undefined)?.version;
+    const version = this.knownVersion(id);
     return {
       version,
       load: () => this.load(id),
@@ -226,6 +400,7 @@ export class SqliteSessionStore implements SessionStore {
           if (changed !== 1) throw new Error(`session ${id} changed or disappeared under its lock`);
           this.sql('DELETE FROM session_events WHERE session_id = ? AND idx >= ?').run(id, w.eventsFrom);
           this.insertEvents(id, w.eventsFrom, w.events, w.version);
+          this.versions.set(id, w.version);
         }),
       abort: async () => undefined,
     };
@@ -241,8 +416,15 @@ export class SqliteSessionStore implements SessionStore {
 
   async close(): Promise<void> {
     if (this.pending.length > 0) this.flush();
+    while (this.syncing) await this.syncing;
+    if (this.db && this.file !== ':memory:') {
+      // Closing checkpoints the WAL into the database: with the syncs of FULL.
+      this.db.pragma('synchronous = FULL');
+    }
     this.stmts.clear();
     this.db?.close();
     this.db = undefined;
+    if (this.walFd !== undefined) fs.closeSync(this.walFd);
+    this.walFd = undefined;
   }
 }

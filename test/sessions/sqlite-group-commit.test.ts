@@ -1,8 +1,13 @@
-/** SQLite group commit: concurrent writes share one transaction, and a failing one fails alone. */
-import { mkdtempSync, rmSync } from 'node:fs';
+/**
+ * SQLite group commit: concurrent writes share one transaction, and a failing one fails alone; a
+ * write is acknowledged only after the WAL is synced (the store syncs it itself, off the event
+ * loop); checkpoints keep everything; another connection's commits are noticed.
+ */
+import fs, { mkdtempSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterEach, describe, expect, it } from 'vitest';
+import Database from 'better-sqlite3';
+import { afterEach, describe, expect, it, vi } from 'vitest';
 import { SqliteSessionStore } from '../../src/sessions/sqlite-store.js';
 import type { StoredSession } from '../../src/sessions/store.js';
 import type { SessionHead } from '../../src/sessions/session.js';
@@ -12,13 +17,17 @@ afterEach(() => {
   for (const d of dirs.splice(0)) rmSync(d, { recursive: true, force: true });
 });
 
-async function openStore(): Promise<SqliteSessionStore> {
-  const dir = mkdtempSync(join(tmpdir(), 'group-commit-'));
-  dirs.push(dir);
+async function openStore(at?: string): Promise<SqliteSessionStore> {
+  const dir = at ?? mkdtempSync(join(tmpdir(), 'group-commit-'));
+  if (!at) dirs.push(dir);
   const store = new SqliteSessionStore(dir);
   await store.open();
   return store;
 }
+
+afterEach(() => {
+  vi.restoreAllMocks();
+});
 
 const row = (id: string): StoredSession => ({ id, owner: null, createdAt: 1, lastUsedAt: 1, version: 1, head: { marker: id } as unknown as SessionHead, events: [] });
 
@@ -45,6 +54,66 @@ describe('SQLite group commit', () => {
     expect(results.map((r) => r.status)).toEqual(['fulfilled', 'rejected']);
     expect((await store.load('a'))?.version).toBe(2);
     expect(await store.load('b')).toBeUndefined();
+    await store.close();
+  });
+
+  it('a commit is acknowledged only after fdatasync of the WAL returned, and a failed sync fails it', async () => {
+    const store = await openStore();
+    await store.insert(row('a'));
+    const real = fs.fdatasync;
+    const held: (() => void)[] = [];
+    let fail = false;
+    const spy = vi.spyOn(fs, 'fdatasync').mockImplementation(((fd: number, cb: (e: NodeJS.ErrnoException | null) => void) => {
+      held.push(() => (fail ? cb(Object.assign(new Error('EIO: i/o error, fdatasync'), { code: 'EIO' })) : real(fd, cb)));
+    }) as typeof fs.fdatasync);
+    const t = await store.begin('a');
+    let settled = false;
+    const done = t.commit({ version: 2, lastUsedAt: 2, head: { n: 1 } as unknown as SessionHead, eventsFrom: 0, events: [] }).then(() => (settled = true));
+    for (let i = 0; i < 20 && held.length === 0; i++) await new Promise((r) => setTimeout(r, 5));
+    expect(held.length).toBe(1);
+    // The file synced is the WAL.
+    expect(fs.fstatSync(spy.mock.calls[0]?.[0] as number).ino).toBe(statSync(join(dirs.at(-1)!, 'sessions.sqlite-wal')).ino);
+    await new Promise((r) => setTimeout(r, 20));
+    expect(settled).toBe(false); // committed in SQLite, not yet on disk: not acknowledged
+    held.shift()!();
+    await done;
+    expect(settled).toBe(true);
+    // A sync that fails: the write is not acknowledged.
+    fail = true;
+    const t2 = await store.begin('a');
+    const failed = t2.commit({ version: 3, lastUsedAt: 3, head: { n: 2 } as unknown as SessionHead, eventsFrom: 0, events: [] });
+    for (let i = 0; i < 20 && held.length === 0; i++) await new Promise((r) => setTimeout(r, 5));
+    held.shift()!();
+    await expect(failed).rejects.toThrow(/EIO/);
+    spy.mockRestore();
+    await store.close();
+  });
+
+  it('checkpoints (synchronous=FULL, then the WAL truncated) keep every write; a reopened store has them all', async () => {
+    const store = await openStore();
+    const dir = dirs.at(-1)!;
+    const big = 'x'.repeat(40_000);
+    const ids = Array.from({ length: 150 }, (_, i) => `s${i}`);
+    for (const id of ids) await store.insert({ ...row(id), head: { big, id } as unknown as SessionHead });
+    // 150 × 40 KB passed the 4 MiB threshold at least once: the WAL was truncated and is small again.
+    expect(statSync(join(dir, 'sessions.sqlite-wal')).size).toBeLessThan(4 * 1024 * 1024);
+    await store.close();
+    const again = await openStore(dir);
+    expect(await again.ids()).toEqual([...ids].sort());
+    expect(((await again.load('s149'))?.head as unknown as { id: string }).id).toBe('s149');
+    await again.close();
+  });
+
+  it("another connection's commit is noticed (PRAGMA data_version): begin() reads the new version", async () => {
+    const store = await openStore();
+    await store.insert(row('a'));
+    expect((await store.begin('a')).version).toBe(1);
+    await new Promise((r) => setImmediate(r));
+    const other = new Database(join(dirs.at(-1)!, 'sessions.sqlite'));
+    other.prepare('UPDATE sessions SET version = 7 WHERE id = ?').run('a');
+    other.close();
+    await new Promise((r) => setImmediate(r));
+    expect((await store.begin('a')).version).toBe(7);
     await store.close();
   });
 });
