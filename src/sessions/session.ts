@@ -118,6 +118,23 @@ export interface SessionSnapshot extends SessionCheckpoint {
   owner?: string | null;
 }
 
+/**
+ * The engine and TIS snapshots of each session's last head() (what the store committed), valid
+ * while nothing changed since: the next transaction's undo point is then that snapshot, not a
+ * second one. Kept for the most recently committed LAST_HEADS sessions only (a snapshot is
+ * 2–10 KiB; a test farm holds 10,000 sessions, of which the busy ones are few).
+ */
+const LAST_HEADS = 1024;
+const lastHeads = new Map<Session, { engine: unknown; tis: unknown }>();
+function rememberHead(s: Session, head: { engine: unknown; tis: unknown }): void {
+  lastHeads.delete(s);
+  lastHeads.set(s, head);
+  if (lastHeads.size > LAST_HEADS) {
+    const oldest = lastHeads.keys().next();
+    if (!oldest.done) lastHeads.delete(oldest.value);
+  }
+}
+
 /** The signal of a transaction without a time limit: never fires. */
 const NEVER: AbortSignal = new AbortController().signal;
 
@@ -151,11 +168,6 @@ export class Session {
    * session's turn shows, so that it never sees a transaction still running.
    */
   committed: { measurements: number; extendsOutsideLog: number; logFull: boolean } = { measurements: 0, extendsOutsideLog: 0, logFull: false };
-  /**
-   * The engine and TIS snapshots of the last head() (what the store committed), valid while nothing
-   * changed since: the next transaction's undo point is then that snapshot, not a second one.
-   */
-  private lastHead: { engine: unknown; tis: unknown } | undefined;
 
   constructor(
     readonly id: string,
@@ -184,7 +196,7 @@ export class Session {
    * in front of it with its register state restored; built whole before the caller swaps them in.
    */
   private rebuild(engineSnapshot: unknown, tisSnapshot: unknown): { engine: TpmEngine; tis: TisDevice } {
-    this.lastHead = undefined;
+    lastHeads.delete(this);
     const engine = this.observed(restoreEngine(this.options.family, engineSnapshot));
     const tis = this.newTis(engine);
     tis.restore(tisSnapshot as ReturnType<TisDevice['snapshot']>);
@@ -312,10 +324,11 @@ export class Session {
    * where it ended. Returns the function that puts everything back.
    */
   private mark(): { undo: () => void; eventsFrom: () => number } {
-    const engine = this.lastHead?.engine ?? this.engine.snapshot();
-    const tis = this.lastHead?.tis ?? this.tis.snapshot();
+    const cached = lastHeads.get(this);
     // The transaction may change anything from here on.
-    this.lastHead = undefined;
+    lastHeads.delete(this);
+    const engine = cached?.engine ?? this.engine.snapshot();
+    const tis = cached?.tis ?? this.tis.snapshot();
     const { logFull, measurements, extendsOutsideLog, log } = this;
     const logPoint = log.mark();
     return {
@@ -337,7 +350,7 @@ export class Session {
   head(): SessionHead {
     const engine = this.engine.snapshot();
     const tis = this.tis.snapshot();
-    this.lastHead = { engine, tis };
+    rememberHead(this, { engine, tis });
     return {
       options: { ...this.options, banks: [...this.options.banks] },
       engine,
@@ -450,6 +463,7 @@ export class Session {
   close(): void {
     if (this.closed) return;
     this.closed = true;
+    lastHeads.delete(this);
     for (const fn of [...this.closeHooks]) fn();
     this.closeHooks.clear();
   }

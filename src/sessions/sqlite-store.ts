@@ -82,6 +82,8 @@ export class SqliteSessionStore implements SessionStore {
   private readonly versions = new Map<string, number>();
   private dataVersion = -1;
   private dataVersionChecked = false;
+  /** Rows in `sessions` as this connection counted and changed them (valid like `versions`). */
+  private rows: number | undefined;
   /** Committed writes waiting for the next sync of the WAL (then they are acknowledged). */
   private unsynced: { resolve(): void; reject(e: unknown): void }[] = [];
   private syncing: Promise<void> | undefined;
@@ -162,13 +164,13 @@ export class SqliteSessionStore implements SessionStore {
         this.runBatch(batch, false);
       } catch (e) {
         // Nothing of the batch was kept: what this connection believed it wrote is unknown now.
-        this.versions.clear();
+        this.forget();
         if (!(e instanceof WriteFailed)) throw e;
         if (batch.length === 1) failed.set(e.write, e.cause);
         else failed = this.runBatch(batch, true);
       }
     } catch (e) {
-      this.versions.clear();
+      this.forget();
       for (const w of batch) w.reject(e);
       return;
     }
@@ -289,6 +291,25 @@ export class SqliteSessionStore implements SessionStore {
     return failed;
   }
 
+  /** Drop what this connection remembers (versions, row count) once another connection committed. */
+  private checkDataVersion(): void {
+    if (this.dataVersionChecked) return;
+    const dv = this.sql('PRAGMA data_version').get() as { data_version: number };
+    if (dv.data_version !== this.dataVersion) {
+      this.forget();
+      this.dataVersion = dv.data_version;
+    }
+    this.dataVersionChecked = true;
+    setImmediate(() => {
+      this.dataVersionChecked = false;
+    });
+  }
+
+  private forget(): void {
+    this.versions.clear();
+    this.rows = undefined;
+  }
+
   /**
    * The stored version of `id` as this connection last read or wrote it. Valid while no other
    * connection has committed: SQLite's `PRAGMA data_version` changes exactly then ("changes
@@ -296,17 +317,7 @@ export class SqliteSessionStore implements SessionStore {
    * moved, everything remembered is dropped and read again. Saves a SELECT per transaction.
    */
   private knownVersion(id: string): number | undefined {
-    if (!this.dataVersionChecked) {
-      const dv = this.sql('PRAGMA data_version').get() as { data_version: number };
-      if (dv.data_version !== this.dataVersion) {
-        this.versions.clear();
-        this.dataVersion = dv.data_version;
-      }
-      this.dataVersionChecked = true;
-      setImmediate(() => {
-        this.dataVersionChecked = false;
-      });
-    }
+    this.checkDataVersion();
     const known = this.versions.get(id);
     if (known !== undefined) return known;
     const v = (this.sql('SELECT version FROM sessions WHERE id = ?').get(id) as { version: number } | undefined)?.version;
@@ -319,6 +330,7 @@ export class SqliteSessionStore implements SessionStore {
       this.sql('INSERT INTO sessions (id, owner, created_at, last_used_at, version, event_count, head) VALUES (?, ?, ?, ?, ?, ?, ?)').run(s.id, s.owner, s.createdAt, s.lastUsedAt, s.version, s.events.length, JSON.stringify(s.head));
       this.insertEvents(s.id, 0, s.events, s.version);
       this.versions.set(s.id, s.version);
+      if (this.rows !== undefined) this.rows++;
     });
   }
 
@@ -352,6 +364,7 @@ export class SqliteSessionStore implements SessionStore {
   async delete(id: string): Promise<boolean> {
     this.versions.delete(id);
     const gone = this.sql('DELETE FROM sessions WHERE id = ?').run(id).changes > 0;
+    if (gone && this.rows !== undefined) this.rows--;
     if (gone) await this.synced();
     return gone;
   }
@@ -364,7 +377,10 @@ export class SqliteSessionStore implements SessionStore {
   }
 
   async count(): Promise<number> {
-    return (this.sql('SELECT count(*) AS n FROM sessions').get() as { n: number }).n;
+    // count(*) walks the whole table: remembered while no other connection commits (checkDataVersion).
+    this.checkDataVersion();
+    this.rows ??= (this.sql('SELECT count(*) AS n FROM sessions').get() as { n: number }).n;
+    return this.rows;
   }
 
   async touch(id: string, lastUsedAt: number, minAdvanceMs = 0): Promise<number | undefined> {
@@ -375,15 +391,22 @@ export class SqliteSessionStore implements SessionStore {
 
   async expire(cutoff: number, keep: ReadonlySet<string>): Promise<string[]> {
     const db = this.conn;
-    const ids = db.transaction(() => {
+    const run = db.transaction(() => {
       const found = (this.sql('SELECT id FROM sessions WHERE last_used_at < ?').all(cutoff) as { id: string }[]).map((r) => r.id).filter((id) => !keep.has(id));
       const del = this.sql('DELETE FROM sessions WHERE id = ?');
       for (const id of found) {
-        del.run(id);
+        if (del.run(id).changes > 0 && this.rows !== undefined) this.rows--;
         this.versions.delete(id);
       }
       return found;
-    }).immediate();
+    });
+    let ids: string[];
+    try {
+      ids = run.immediate();
+    } catch (e) {
+      this.forget();
+      throw e;
+    }
     if (ids.length > 0) await this.synced();
     return ids;
   }

@@ -29,7 +29,7 @@ function fail(s: Tpm12State, rc: number): number {
 export function hashStart(s: Tpm12State): number {
   if (s.postInitialise) return fail(s, TPM_RC12.INVALID_POSTINIT);
   s.tosPresent = true;
-  for (let pcr = DRTM_PCR_FIRST; pcr <= DRTM_PCR_LAST; pcr++) s.pcrs[pcr] = new Uint8Array(TPM_DIGEST_SIZE);
+  for (let pcr = DRTM_PCR_FIRST; pcr <= DRTM_PCR_LAST; pcr++) s.pcrs.get(pcr)?.fill(0);
   if (s.tisHash) return fail(s, TPM_RC12.FAIL);
   s.tisHash = new Sha1Stream();
   s.tpmEstablished = true;
@@ -48,7 +48,7 @@ export function hashEnd(s: Tpm12State): number {
   const ctx = s.tisHash;
   s.tisHash = null;
   if (!ctx) return fail(s, TPM_RC12.SHA_THREAD);
-  s.pcrs[TPM_LOCALITY_4_PCR] = sha1(new Uint8Array(TPM_DIGEST_SIZE), ctx.digest());
+  s.pcrs.set(TPM_LOCALITY_4_PCR, sha1(new Uint8Array(TPM_DIGEST_SIZE), ctx.digest()));
   return TPM_RC12.SUCCESS;
 }
 
@@ -72,6 +72,6 @@ export function hashStartEndDigest(s: Tpm12State, d: Uint8Array): number {
   const rc = hashStart(s);
   if (rc !== TPM_RC12.SUCCESS) return rc;
   s.tisHash = null;
-  s.pcrs[TPM_LOCALITY_4_PCR] = sha1(new Uint8Array(TPM_DIGEST_SIZE), d);
+  s.pcrs.set(TPM_LOCALITY_4_PCR, sha1(new Uint8Array(TPM_DIGEST_SIZE), d));
   return TPM_RC12.SUCCESS;
 }

@@ -85,7 +85,7 @@ export class Tpm12Engine implements TpmEngine {
   }
 
   pcrs(): Partial<Record<BankName, Uint8Array[]>> {
-    return { sha1: this.state.pcrs.map((p) => p.slice()) };
+    return { sha1: this.state.pcrs.copies() };
   }
   banks(): BankName[] {
     return ['sha1'];

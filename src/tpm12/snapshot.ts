@@ -5,7 +5,7 @@
 import { fromHex, toHex } from '../bytes/index.js';
 import { TPM_DIGEST_SIZE, TPM_NUM_PCR, TPM_TEST_STATE, type TpmTestState } from './constants.js';
 import { Sha1Stream, type Sha1StreamSnapshot } from './sha1-stream.js';
-import type { PhysicalPresenceFlags, SavedState, StclearFlags, Tpm12State } from './state.js';
+import { Pcrs12, type PhysicalPresenceFlags, type SavedState, type StclearFlags, type Tpm12State } from './state.js';
 
 export const TPM12_SNAPSHOT_VERSION = 1;
 
@@ -41,7 +41,7 @@ export function snapshotState(s: Tpm12State): Tpm12Snapshot {
     volatile: {
       postInitialise: s.postInitialise,
       testState: s.testState,
-      pcrs: s.pcrs.map(toHex),
+      pcrs: s.pcrs.copies().map(toHex),
       stclear: { ...s.stclear },
       tosPresent: s.tosPresent,
       stateSaved: s.stateSaved,
@@ -122,7 +122,7 @@ export function restoreState(snap: unknown): Tpm12State {
     savedState,
     postInitialise: bool(v.postInitialise, 'postInitialise'),
     testState: testState(v.testState),
-    pcrs: digests(v.pcrs, TPM_NUM_PCR, 'pcrs'),
+    pcrs: new Pcrs12(digests(v.pcrs, TPM_NUM_PCR, 'pcrs')),
     stclear: stclearFlags(v.stclear, 'stclear'),
     tosPresent: bool(v.tosPresent, 'tosPresent'),
     stateSaved: bool(v.stateSaved, 'stateSaved'),

@@ -47,7 +47,7 @@ export interface Tpm12State {
   /** libtpms self-test state: LIMITED after Init, FULL after the self-test, FAILURE = failure mode. */
   testState: TpmTestState;
   /** TPM_STCLEAR_DATA.PCR[24] (SHA-1). */
-  pcrs: Uint8Array[];
+  pcrs: Pcrs12;
   stclear: StclearFlags;
   /** TPM_STANY_FLAGS.TOSPresent: a HASH_START happened since TPM_Init (libtpms `TPM12_IO_Hash_Start`). */
   tosPresent: boolean;
@@ -59,10 +59,37 @@ export interface Tpm12State {
   tisHash: Sha1Stream | null;
 }
 
-export function initialPcrs(): Uint8Array[] {
-  // One backing buffer for all PCRs (a session holds 24 small arrays; each its own buffer costs more than its data).
-  const all = new Uint8Array(TPM_NUM_PCR * TPM_DIGEST_SIZE);
-  return Array.from({ length: TPM_NUM_PCR }, (_, i) => all.subarray(i * TPM_DIGEST_SIZE, (i + 1) * TPM_DIGEST_SIZE).fill(pcrInitFill(i)));
+/**
+ * The 24 PCRs in one 480-byte buffer, views made when asked for: a test farm holds thousands of
+ * TPMs, and 24 Uint8Array objects per TPM cost ~2.4 KiB of heap where their data is 480 bytes.
+ */
+export class Pcrs12 {
+  readonly bytes: Uint8Array;
+  constructor(values?: readonly Uint8Array[]) {
+    this.bytes = new Uint8Array(TPM_NUM_PCR * TPM_DIGEST_SIZE);
+    if (values) values.forEach((v, i) => this.set(i, v));
+    else for (let i = 0; i < TPM_NUM_PCR; i++) this.get(i)?.fill(pcrInitFill(i));
+  }
+
+  /** A view of PCR `i` (writing to it changes the PCR), undefined past the last PCR. */
+  get(i: number): Uint8Array | undefined {
+    if (!Number.isInteger(i) || i < 0 || i >= TPM_NUM_PCR) return undefined;
+    return this.bytes.subarray(i * TPM_DIGEST_SIZE, (i + 1) * TPM_DIGEST_SIZE);
+  }
+
+  set(i: number, v: Uint8Array): void {
+    if (v.length !== TPM_DIGEST_SIZE) throw new RangeError(`a TPM 1.2 PCR is ${TPM_DIGEST_SIZE} bytes`);
+    this.get(i)?.set(v);
+  }
+
+  /** Copies of all 24, in order. */
+  copies(): Uint8Array[] {
+    return Array.from({ length: TPM_NUM_PCR }, (_, i) => this.bytes.slice(i * TPM_DIGEST_SIZE, (i + 1) * TPM_DIGEST_SIZE));
+  }
+}
+
+export function initialPcrs(): Pcrs12 {
+  return new Pcrs12();
 }
 
 /** A brand-new TPM right after its first TPM_Init (no Startup yet). */

@@ -117,3 +117,28 @@ describe('SQLite group commit', () => {
     await store.close();
   });
 });
+
+describe('SQLite store: what a connection remembers', () => {
+  it('count() follows inserts, deletes and expiry on this connection, and another connection’s commits', async () => {
+    const store = await openStore();
+    expect(await store.count()).toBe(0);
+    await Promise.all(['a', 'b', 'c'].map((id) => store.insert(row(id))));
+    expect(await store.count()).toBe(3);
+    await store.delete('b');
+    expect(await store.count()).toBe(2);
+    await store.delete('nope');
+    expect(await store.count()).toBe(2);
+    expect(await store.expire(2, new Set(['c']))).toEqual(['a']);
+    expect(await store.count()).toBe(1);
+    // A failed write (duplicate id) leaves the count right.
+    await expect(store.insert(row('c'))).rejects.toThrow();
+    expect(await store.count()).toBe(1);
+    await new Promise((r) => setImmediate(r));
+    const other = new Database(join(dirs.at(-1)!, 'sessions.sqlite'));
+    other.prepare("INSERT INTO sessions (id, owner, created_at, last_used_at, version, event_count, head) VALUES ('x', NULL, 1, 1, 1, 0, '{}')").run();
+    other.close();
+    await new Promise((r) => setImmediate(r));
+    expect(await store.count()).toBe(2);
+    await store.close();
+  });
+});

@@ -17,7 +17,7 @@ import type { Tpm12State } from '../state.js';
 const PCR_SELECT_MAX = TPM_NUM_PCR / 8;
 
 function pcrValue(s: Tpm12State, pcr: number): Uint8Array {
-  const v = s.pcrs[pcr];
+  const v = s.pcrs.get(pcr);
   if (!v) throw new Tpm12Error(TPM_RC12.BADINDEX);
   return v;
 }
@@ -37,7 +37,7 @@ export function extendCommon(s: Tpm12State, locality: Locality, pcr: number, dig
     throw new Tpm12Error(TPM_RC12.BAD_LOCALITY);
   }
   const next = sha1(current, digest);
-  s.pcrs[pcr] = next;
+  s.pcrs.set(pcr, next);
   return s.stclear.deactivated ? new Uint8Array(TPM_DIGEST_SIZE) : next.slice();
 }
 
@@ -91,6 +91,6 @@ export function pcrReset(ctx: CommandContext): Uint8Array {
     if (!a.pcrReset) throw new Tpm12Error(TPM_RC12.NOTRESETABLE);
     if (!localityAllowed(a.pcrResetLocal, ctx.locality)) throw new Tpm12Error(TPM_RC12.NOTLOCAL);
   }
-  for (const pcr of pcrs) ctx.state.pcrs[pcr] = new Uint8Array(TPM_DIGEST_SIZE).fill(pcrResetFill(pcr, ctx.state.tosPresent));
+  for (const pcr of pcrs) ctx.state.pcrs.get(pcr)?.fill(pcrResetFill(pcr, ctx.state.tosPresent));
   return successResponse();
 }

@@ -22,7 +22,7 @@ function startupState(s: Tpm12State): void {
   for (let pcr = 0; pcr < TPM_NUM_PCR; pcr++) {
     if (pcrAttributes(pcr).pcrReset) continue;
     const v = saved.pcrs[i++];
-    if (v) s.pcrs[pcr] = v.slice();
+    if (v) s.pcrs.set(pcr, v);
   }
   s.stclear = { ...saved.stclear };
 }
@@ -69,7 +69,7 @@ export function saveState(ctx: CommandContext): Uint8Array {
   ctx.params.expectEnd();
   const s = ctx.state;
   s.savedState = {
-    pcrs: s.pcrs.filter((_, pcr) => !pcrAttributes(pcr).pcrReset).map((v) => v.slice()),
+    pcrs: s.pcrs.copies().filter((_, pcr) => !pcrAttributes(pcr).pcrReset),
     stclear: { ...s.stclear },
   };
   s.stateSaved = true;
