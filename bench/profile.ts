@@ -29,7 +29,7 @@ try {
   if (what === 'sessions') {
     console.log(await sessionsRun(Number(arg1 && arg1 !== 'heap' ? arg1 : 10_000), flags));
   } else {
-    const svc = await ServiceProcess.start({ MAX_SESSIONS: '50000' }, flags);
+    const svc = await ServiceProcess.start({ MAX_SESSIONS: '50000', ...(process.env.PROFILE_STORE ? { STORE: process.env.PROFILE_STORE } : {}) }, flags);
     try {
       if (what === 'upload') {
         const files = new BlobFiles();
@@ -58,5 +58,6 @@ try {
   await new Promise((r) => setTimeout(r, 500));
   console.log((heap ? summariseHeapDir(dir, 20) : summariseDir(dir, 20)).join('\n'));
 } finally {
-  rmSync(dir, { recursive: true, force: true });
+  if (process.env.PROFILE_KEEP) console.log(`profiles kept in ${dir}`);
+  else rmSync(dir, { recursive: true, force: true });
 }

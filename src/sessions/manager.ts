@@ -105,7 +105,7 @@ export class SessionManager {
           commit: async (eventsFrom: number) => {
             const t0 = performance.now();
             try {
-              await txn.commit({ version: s.storedVersion + 1, lastUsedAt: s.lastUsedAt, head: s.head(), eventsFrom, events: s.logEvents(eventsFrom) });
+              await txn.commit({ version: s.storedVersion + 1, lastUsedAt: s.lastUsedAt, lastUsedMinAdvanceMs: this.touchStepMs(), head: s.head(), eventsFrom, events: s.logEvents(eventsFrom) });
             } catch (e) {
               // The outcome may be unknown (a connection lost at COMMIT): reload before the next use.
               s.storedVersion = -1;
@@ -118,12 +118,17 @@ export class SessionManager {
         };
       },
       refresh: async (s: Session): Promise<void> => {
-        const version = await guard(() => store.touch(s.id, s.lastUsedAt, Math.min(60_000, Math.floor(this.opts.ttlMs / 20))));
+        const version = await guard(() => store.touch(s.id, s.lastUsedAt, this.touchStepMs()));
         if (version === undefined) throw gone(s);
         if (version !== s.storedVersion) await bringUp(s, (v, known) => store.changes(s.id, v, known), () => store.load(s.id));
       },
       lock: (s: Session) => guard(() => store.lock(s.id)),
     };
+  }
+
+  /** How far last-used times may lag in the store: a twentieth of the TTL, at most a minute. */
+  private touchStepMs(): number {
+    return Math.min(60_000, Math.floor(this.opts.ttlMs / 20));
   }
 
   private adopt(session: Session): Session {

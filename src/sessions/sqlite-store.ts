@@ -80,6 +80,8 @@ export class SqliteSessionStore implements SessionStore {
   private stmts: Map<string, Database.Statement> = new Map();
   /** Stored versions this connection read or wrote (see knownVersion). */
   private readonly versions = new Map<string, number>();
+  /** last_used_at as this connection last wrote it (valid like `versions`). */
+  private readonly usedAt = new Map<string, number>();
   private dataVersion = -1;
   private dataVersionChecked = false;
   /** Rows in `sessions` as this connection counted and changed them (valid like `versions`). */
@@ -135,6 +137,7 @@ export class SqliteSessionStore implements SessionStore {
       throw e;
     }
     this.db = db;
+    this.dataVersion = (this.sql('PRAGMA data_version').get() as { data_version: number }).data_version;
   }
 
   /**
@@ -307,6 +310,7 @@ export class SqliteSessionStore implements SessionStore {
 
   private forget(): void {
     this.versions.clear();
+    this.usedAt.clear();
     this.rows = undefined;
   }
 
@@ -330,6 +334,7 @@ export class SqliteSessionStore implements SessionStore {
       this.sql('INSERT INTO sessions (id, owner, created_at, last_used_at, version, event_count, head) VALUES (?, ?, ?, ?, ?, ?, ?)').run(s.id, s.owner, s.createdAt, s.lastUsedAt, s.version, s.events.length, JSON.stringify(s.head));
       this.insertEvents(s.id, 0, s.events, s.version);
       this.versions.set(s.id, s.version);
+      this.usedAt.set(s.id, s.lastUsedAt);
       if (this.rows !== undefined) this.rows++;
     });
   }
@@ -363,6 +368,7 @@ export class SqliteSessionStore implements SessionStore {
 
   async delete(id: string): Promise<boolean> {
     this.versions.delete(id);
+    this.usedAt.delete(id);
     const gone = this.sql('DELETE FROM sessions WHERE id = ?').run(id).changes > 0;
     if (gone && this.rows !== undefined) this.rows--;
     if (gone) await this.synced();
@@ -385,7 +391,10 @@ export class SqliteSessionStore implements SessionStore {
 
   async touch(id: string, lastUsedAt: number, minAdvanceMs = 0): Promise<number | undefined> {
     const r = this.sql('UPDATE sessions SET last_used_at = ? WHERE id = ? AND last_used_at < ? RETURNING version').get(lastUsedAt, id, lastUsedAt - minAdvanceMs) as { version: number } | undefined;
-    if (r) return r.version;
+    if (r) {
+      this.usedAt.set(id, lastUsedAt);
+      return r.version;
+    }
     return (this.sql('SELECT version FROM sessions WHERE id = ?').get(id) as { version: number } | undefined)?.version;
   }
 
@@ -397,6 +406,7 @@ export class SqliteSessionStore implements SessionStore {
       for (const id of found) {
         if (del.run(id).changes > 0 && this.rows !== undefined) this.rows--;
         this.versions.delete(id);
+        this.usedAt.delete(id);
       }
       return found;
     });
@@ -419,11 +429,22 @@ export class SqliteSessionStore implements SessionStore {
       changes: (v, known) => this.changes(id, v, known),
       commit: (w: SessionWrite) =>
         this.write(() => {
-          const changed = this.sql('UPDATE sessions SET version = ?, last_used_at = max(last_used_at, ?), event_count = ?, head = ? WHERE id = ? AND version = ?').run(w.version, w.lastUsedAt, w.eventsFrom + w.events.length, JSON.stringify(w.head), id, version ?? -1).changes;
+          // last_used_at is left alone while it would move less than lastUsedMinAdvanceMs (its index entry is
+          // rewritten whenever it moves); the other statement when this connection does not know it.
+          const used = this.usedAt.get(id);
+          const moveUsed = used === undefined || w.lastUsedAt - used >= (w.lastUsedMinAdvanceMs ?? 0);
+          const changed = (
+            moveUsed
+              ? this.sql('UPDATE sessions SET version = ?, last_used_at = max(last_used_at, ?), event_count = ?, head = ? WHERE id = ? AND version = ?').run(w.version, w.lastUsedAt, w.eventsFrom + w.events.length, JSON.stringify(w.head), id, version ?? -1)
+              : this.sql('UPDATE sessions SET version = ?, event_count = ?, head = ? WHERE id = ? AND version = ?').run(w.version, w.eventsFrom + w.events.length, JSON.stringify(w.head), id, version ?? -1)
+          ).changes;
           if (changed !== 1) throw new Error(`session ${id} changed or disappeared under its lock`);
-          this.sql('DELETE FROM session_events WHERE session_id = ? AND idx >= ?').run(id, w.eventsFrom);
+          // Stored events past eventsFrom exist only when the log was replaced (then eventsFrom is 0): a
+          // commit that appended nothing to the log it had leaves them alone.
+          if (w.events.length > 0 || w.eventsFrom === 0) this.sql('DELETE FROM session_events WHERE session_id = ? AND idx >= ?').run(id, w.eventsFrom);
           this.insertEvents(id, w.eventsFrom, w.events, w.version);
           this.versions.set(id, w.version);
+          if (moveUsed) this.usedAt.set(id, Math.max(used ?? 0, w.lastUsedAt));
         }),
       abort: async () => undefined,
     };

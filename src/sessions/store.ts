@@ -37,6 +37,11 @@ export interface SessionWrite {
   /** The version the row gets (the locked version + 1). */
   version: number;
   lastUsedAt: number;
+  /**
+   * last_used_at need not move for less than this (ms; 0: always): it only drives expiry, and
+   * moving it rewrites its index entry on every commit. As Session reads use for touch().
+   */
+  lastUsedMinAdvanceMs?: number;
   head: SessionHead;
   /** Events from this index on are replaced by `events` (appended ones, or ones whose digest changed). */
   eventsFrom: number;

@@ -41,7 +41,7 @@ export function snapshotState(s: Tpm12State): Tpm12Snapshot {
     volatile: {
       postInitialise: s.postInitialise,
       testState: s.testState,
-      pcrs: s.pcrs.copies().map(toHex),
+      pcrs: s.pcrs.hex(),
       stclear: { ...s.stclear },
       tosPresent: s.tosPresent,
       stateSaved: s.stateSaved,

@@ -82,6 +82,13 @@ export class Pcrs12 {
     this.get(i)?.set(v);
   }
 
+  /** hex of all 24, in order (what a snapshot keeps): one conversion, then slices. */
+  hex(): string[] {
+    const all = Buffer.from(this.bytes.buffer, this.bytes.byteOffset, this.bytes.byteLength).toString('hex');
+    const w = TPM_DIGEST_SIZE * 2;
+    return Array.from({ length: TPM_NUM_PCR }, (_, i) => all.slice(i * w, (i + 1) * w));
+  }
+
   /** Copies of all 24, in order. */
   copies(): Uint8Array[] {
     return Array.from({ length: TPM_NUM_PCR }, (_, i) => this.bytes.slice(i * TPM_DIGEST_SIZE, (i + 1) * TPM_DIGEST_SIZE));

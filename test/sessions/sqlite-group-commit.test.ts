@@ -141,4 +141,23 @@ describe('SQLite store: what a connection remembers', () => {
     expect(await store.count()).toBe(2);
     await store.close();
   });
+
+  it('last_used_at moves on commit only by lastUsedMinAdvanceMs or more; a commit that appends no event keeps the stored events', async () => {
+    const store = await openStore();
+    await store.insert({ ...row('a'), lastUsedAt: 1000, events: [{ n: 1 } as never, { n: 2 } as never] });
+    const usedAt = async (): Promise<number | undefined> => (await store.load('a'))?.lastUsedAt;
+    const commit = async (version: number, lastUsedAt: number, eventsFrom: number): Promise<void> => {
+      const t = await store.begin('a');
+      await t.commit({ version, lastUsedAt, lastUsedMinAdvanceMs: 5000, head: { version } as unknown as SessionHead, eventsFrom, events: [] });
+    };
+    await commit(2, 3000, 2);
+    expect(await usedAt()).toBe(1000);
+    await commit(3, 6000, 2);
+    expect(await usedAt()).toBe(6000);
+    expect((await store.load('a'))?.events).toEqual([{ n: 1 }, { n: 2 }]);
+    // eventsFrom 0 with no events: the log was replaced by an empty one.
+    await commit(4, 6000, 0);
+    expect((await store.load('a'))?.events).toEqual([]);
+    await store.close();
+  });
 });
