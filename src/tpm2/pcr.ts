@@ -96,9 +96,14 @@ export class PcrStore {
     return this.suite.algs.map((_, i) => Array.from({ length: LIMITS.IMPLEMENTATION_PCR }, (_, pcr) => this.view(i, pcr) as Uint8Array));
   }
 
-  /** hex of every bank's 24 PCRs back to back, [algIndex] (what a snapshot keeps). */
+  /**
+   * hex of every bank's 24 PCRs back to back, [algIndex] (what a snapshot keeps); '' for a bank with
+   * no PCR allocated: its values can never be read (PCRRead and PCRExtend go by the allocation) and
+   * every PCR is rewritten by PCRStartup before a bank allocated later could be (ms-tpm-20-ref
+   * PCR.c PCRStartup), so a snapshot need not carry them (a third of a default session's head).
+   */
   hexBanks(): string[] {
-    return this.store.map((all) => Buffer.from(all.buffer, all.byteOffset, all.byteLength).toString('hex'));
+    return this.store.map((all, i) => (this.allocation[i]?.some((b) => b !== 0) ? Buffer.from(all.buffer, all.byteOffset, all.byteLength).toString('hex') : ''));
   }
 
   /** Copies of the 24 PCRs of one bank (algIndex in suite order). */

@@ -321,8 +321,9 @@ function upgrade(v: unknown): unknown {
   return u;
 }
 
-/** One bank's 24 PCRs from their joined hex (each `size` bytes). */
-function bankValues(hex: unknown, size: number): Uint8Array[] {
+/** One bank's 24 PCRs from their joined hex (each `size` bytes); '' (an unallocated bank): zeros. */
+function bankValues(hex: unknown, size: number, allocated: boolean): Uint8Array[] {
+  if (hex === '' && !allocated) hex = '00'.repeat(LIMITS.IMPLEMENTATION_PCR * size);
   if (typeof hex !== 'string' || hex.length !== LIMITS.IMPLEMENTATION_PCR * size * 2) throw new TypeError('snapshot pcrValues malformed');
   const all = fromHex(hex);
   return Array.from({ length: LIMITS.IMPLEMENTATION_PCR }, (_, pcr) => all.subarray(pcr * size, (pcr + 1) * size));
@@ -338,7 +339,8 @@ export function restoreState(snapshot: unknown): Tpm2State {
   });
   const suite = suiteOf(algs);
   if (!Array.isArray(v.pcrValues) || v.pcrValues.length !== algs.length) throw new TypeError('snapshot pcrValues malformed');
-  const pcrs = new PcrStore(suite, v.allocation.map(fromHex), v.pcrCounter, v.pcrValues.map((bank, i) => bankValues(bank, algs[i]?.size ?? 0)));
+  const allocation = v.allocation.map(fromHex);
+  const pcrs = new PcrStore(suite, allocation, v.pcrCounter, v.pcrValues.map((bank, i) => bankValues(bank, algs[i]?.size ?? 0, allocation[i]?.some((b) => b !== 0) ?? false)));
   const objects = new ObjectSlots(
     v.objects.map((o) =>
       o ? { kind: o.kind, hashAlg: o.hashAlg, auth: fromHex(o.auth), states: restoreStates(o.states), firstBlock: o.firstBlock, ticketSafe: o.ticketSafe } : null,

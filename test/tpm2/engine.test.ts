@@ -225,6 +225,39 @@ describe('snapshot / restore', () => {
     expect(toHex(t.execute(C.getCap(1, 0x02000000, 5), 0))).toBe('80010000001300000000000000000100000000');
     expect(() => Tpm2Engine.restore({ ...v2, contextArray: [] })).toThrow(TypeError);
   });
+  it('a snapshot leaves out the values of banks with no PCR allocated; restored, the TPM answers the same across PCR_Allocate, TPM_Init and Startup', () => {
+    const a = createTpm2({ banks: ['sha1', 'sha256'] });
+    expect(rc(a.execute(C.pcrExtend(16, [{ alg: ALG.SHA256, digest: new Uint8Array(32).fill(9) }]), 0))).toBe(0);
+    const snap = a.snapshot() as { algs: string[]; pcrValues: string[] };
+    expect(snap.algs).toEqual(['sha1', 'sha256', 'sha384', 'sha512']);
+    expect(snap.pcrValues.map((h) => h.length)).toEqual([24 * 40, 24 * 64, 0, 0]);
+    const b = Tpm2Engine.restore(JSON.parse(JSON.stringify(snap)));
+    expect(b.pcrs()).toEqual(a.pcrs());
+    const all = Array.from({ length: 24 }, (_, i) => i);
+    const read = C.pcrRead([{ hash: ALG.SHA384, bits: [0, 16, 17] }, { hash: ALG.SHA256, bits: [16] }]);
+    const script: (Uint8Array | 'init')[] = [
+      C.pcrAllocate([{ hash: ALG.SHA384, bits: all }]),
+      C.shutdown(0),
+      'init',
+      read,
+      C.startup(0),
+      read,
+      C.pcrExtend(16, [{ alg: ALG.SHA384, digest: new Uint8Array(48).fill(3) }]),
+      read,
+    ];
+    for (const c of script) {
+      if (c === 'init') {
+        a.init();
+        b.init();
+        continue;
+      }
+      expect(toHex(b.execute(c, 0))).toBe(toHex(a.execute(c, 0)));
+    }
+    expect(a.banks()).toContain('sha384');
+    expect(b.pcrs()).toEqual(a.pcrs());
+    // A bank with PCRs allocated must carry its values.
+    expect(() => Tpm2Engine.restore({ ...snap, pcrValues: [snap.pcrValues[0], '', '', ''] })).toThrow(TypeError);
+  });
   it('authorization sessions survive snapshot/restore: the restored TPM accepts the next HMAC and rolls the same way', async () => {
     const a = createTpm2();
     const ca = new Client(async (x) => a.execute(x, 0));
