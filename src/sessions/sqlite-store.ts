@@ -390,9 +390,16 @@ export class SqliteSessionStore implements SessionStore {
   }
 
   async touch(id: string, lastUsedAt: number, minAdvanceMs = 0): Promise<number | undefined> {
+    // Nothing to write while last_used_at would move by minAdvanceMs or less and this connection knows
+    // the row (no other connection committed since, checkDataVersion): a read then costs no UPDATE.
+    this.checkDataVersion();
+    const used = this.usedAt.get(id);
+    const known = this.versions.get(id);
+    if (used !== undefined && known !== undefined && lastUsedAt - used <= minAdvanceMs) return known;
     const r = this.sql('UPDATE sessions SET last_used_at = ? WHERE id = ? AND last_used_at < ? RETURNING version').get(lastUsedAt, id, lastUsedAt - minAdvanceMs) as { version: number } | undefined;
     if (r) {
       this.usedAt.set(id, lastUsedAt);
+      this.versions.set(id, r.version);
       return r.version;
     }
     return (this.sql('SELECT version FROM sessions WHERE id = ?').get(id) as { version: number } | undefined)?.version;

@@ -160,4 +160,23 @@ describe('SQLite store: what a connection remembers', () => {
     expect((await store.load('a'))?.events).toEqual([]);
     await store.close();
   });
+
+  it('touch() within the step writes nothing and answers the known version; past it, or after another connection committed, it goes to the row', async () => {
+    const store = await openStore();
+    await store.insert({ ...row('a'), lastUsedAt: 1000 });
+    expect(await store.touch('a', 1500, 1000)).toBe(1);
+    expect((await store.load('a'))?.lastUsedAt).toBe(1000);
+    expect(await store.touch('a', 2500, 1000)).toBe(1);
+    expect((await store.load('a'))?.lastUsedAt).toBe(2500);
+    await new Promise((r) => setImmediate(r));
+    const other = new Database(join(dirs.at(-1)!, 'sessions.sqlite'));
+    other.prepare('UPDATE sessions SET version = 5 WHERE id = ?').run('a');
+    other.close();
+    await new Promise((r) => setImmediate(r));
+    expect(await store.touch('a', 2600, 1000)).toBe(5);
+    await store.delete('a');
+    expect(await store.touch('a', 2700, 1000)).toBeUndefined();
+    await store.close();
+  });
 });
+
