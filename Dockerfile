@@ -13,6 +13,10 @@ RUN npm run build && npm prune --omit=dev
 # Runtime stage: production dependencies and compiled code only, as a non-root user.
 FROM node:20-bookworm-slim
 ENV NODE_ENV=production HOST=0.0.0.0 PORT=8080 LOG_LEVEL=info DATA_DIR=/data
+# glibc malloc keeps up to 64 MiB it freed instead of giving it back at once (as `npm start` does,
+# package.json config.glibcTunables): uploads arrive in 64 KiB buffers, and returning their memory
+# to the kernel after every collection made each upload page-fault it back (BENCHMARKS.md row 1).
+ENV GLIBC_TUNABLES=glibc.malloc.trim_threshold=67108864:glibc.malloc.top_pad=16777216
 WORKDIR /app
 # The embedded SQLite session store lives in DATA_DIR (a volume; or set DATABASE_URL for PostgreSQL).
 RUN mkdir -p /data && chown node:node /data

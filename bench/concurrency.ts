@@ -7,12 +7,11 @@
  *  - a bare Fastify route answering 10 bytes, with the same client and 64 connections.
  * Every response is checked: HTTP 200 and TPM return code 0.
  */
-import { spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { MIX_LOCALITY, mix12, mix2 } from './lib/commands.js';
 import { httpRequest, runLoad, type Job } from './lib/loadgen.js';
 import { judge, type Row, type Verdict } from './lib/report.js';
-import { freePort, stopChild, type ServiceProcess } from './lib/server.js';
+import { startPeerServer, type ServiceProcess } from './lib/server.js';
 import { figure, interleaved, nowMs, pairedRatio } from './lib/stats.js';
 import { SwtpmPeer } from './lib/swtpm.js';
 
@@ -25,20 +24,6 @@ export interface ConcurrencyOptions {
   budgetMs: number;
   quick: boolean;
   profile: (id: string) => string[];
-}
-
-async function startBare(): Promise<{ port: number; stop: () => Promise<void> }> {
-  const port = await freePort();
-  const proc = spawn(process.execPath, [BARE, String(port)], { stdio: ['ignore', 'pipe', 'inherit'] });
-  await new Promise<void>((resolve, reject) => {
-    const t = setTimeout(() => reject(new Error('bare Fastify did not start')), 15_000);
-    proc.stdout?.once('data', () => {
-      clearTimeout(t);
-      resolve();
-    });
-    proc.once('exit', (c) => reject(new Error(`bare Fastify exited ${c}`)));
-  });
-  return { port, stop: () => stopChild(proc, 3000) };
 }
 
 const rcOk = (status: number, body: Buffer): void => {
@@ -64,7 +49,7 @@ export async function benchConcurrency(svc: ServiceProcess, family: '1.2' | '2.0
   for (let i = 0; i < o.clients; i++) ids.push(await svc.createSession({ family }));
   const reqs = ids.map((id) => httpRequest('POST', `/v1/sessions/${id}/commands?locality=${MIX_LOCALITY}`, svc.port, cmd));
   const svcJob = (_i: number, c: number): Job => ({ bytes: reqs[c] as Buffer, check: rcOk });
-  const bare = await startBare();
+  const bare = await startPeerServer(BARE);
   const bareReq = httpRequest('POST', '/commands', bare.port, cmd);
   const bareJob = (): Job => ({ bytes: bareReq, check: rcOk });
   const notes: string[] = [];

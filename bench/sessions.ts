@@ -74,6 +74,10 @@ export async function sessionsRun(n: number, nodeArgs: string[] = []): Promise<S
       await new Promise((r) => setTimeout(r, 1000));
       settled.push(svc.memory().rss);
     }
+    if (process.env.BENCH_SESSIONS_METRICS) {
+      const met = (await svc.send('GET', '/metrics')).body.toString();
+      console.log(met.split('\n').filter((l) => /^tpm_measure_(nodejs_heap_size|nodejs_external|process_resident|nodejs_heap_space_size_total)/.test(l)).join('\n'));
+    }
     const list = await svc.send('GET', '/v1/sessions');
     const alive = (JSON.parse(list.body.toString()) as { sessions?: unknown[] } | unknown[]);
     const count = Array.isArray(alive) ? alive.length : (alive.sessions?.length ?? -1);

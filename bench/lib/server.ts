@@ -15,6 +15,15 @@ import type { Readable } from 'node:stream';
 export const SERVER = fileURLToPath(new URL('../../dist/src/server.js', import.meta.url));
 export const SERVICE_LOG_LEVEL = 'warn';
 
+/**
+ * The environment `npm start` gives the server beyond the user's own (package.json config, read by
+ * the start script): the bench starts `node dist/src/server.js` as `npm start` would.
+ */
+export function startEnv(): Record<string, string> {
+  const pkg = JSON.parse(readFileSync(fileURLToPath(new URL('../../package.json', import.meta.url)), 'utf8')) as { config?: { glibcTunables?: string } };
+  return pkg.config?.glibcTunables ? { GLIBC_TUNABLES: pkg.config.glibcTunables } : {};
+}
+
 
 function probe(port: number): Promise<boolean> {
   return new Promise((resolve) => {
@@ -53,6 +62,7 @@ export class ServiceProcess {
       stdio: ['ignore', 'inherit', 'inherit'],
       env: {
         ...process.env,
+        ...startEnv(),
         NODE_ENV: 'production',
         LOG_LEVEL: SERVICE_LOG_LEVEL,
         HOST: '127.0.0.1',
@@ -131,3 +141,18 @@ export class ServiceProcess {
 }
 
 export { freePort, stopChild };
+
+/** A peer server script (bench/lib/bare-*.mjs) in its own process on a free port; it prints a line when listening. */
+export async function startPeerServer(script: string): Promise<{ port: number; stop: () => Promise<void> }> {
+  const port = await freePort();
+  const proc = spawn(process.execPath, [script, String(port)], { stdio: ['ignore', 'pipe', 'inherit'] });
+  await new Promise<void>((resolve, reject) => {
+    const t = setTimeout(() => reject(new Error(`${script} did not start`)), 15_000);
+    proc.stdout?.once('data', () => {
+      clearTimeout(t);
+      resolve();
+    });
+    proc.once('exit', (c) => reject(new Error(`${script} exited ${c}`)));
+  });
+  return { port, stop: () => stopChild(proc, 3000) };
+}

@@ -240,8 +240,11 @@ export class ParallelHasher {
     this.blockLen = 0;
   }
 
-  /** Feed a chunk; resolves when the workers are close enough behind to take more. */
-  async update(chunk: Uint8Array): Promise<void> {
+  /**
+   * Feed a chunk. Returns nothing when more may be fed at once, or a promise that resolves when the
+   * workers are close enough behind to take more (no promise per chunk on the common path).
+   */
+  update(chunk: Uint8Array): void | Promise<void> {
     if (this.failed) throw this.failed;
     this.total += chunk.length;
     for (const [, h] of this.local) h.update(chunk);
@@ -256,6 +259,10 @@ export class ParallelHasher {
       return;
     }
     this.pack(this.lanes, chunk);
+    if (this.inFlight > this.maxInFlight) return this.room();
+  }
+
+  private async room(): Promise<void> {
     while (this.inFlight > this.maxInFlight && !this.failed) await new Promise<void>((r) => this.waiters.push(r));
     if (this.failed) throw this.failed;
   }

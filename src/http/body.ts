@@ -1,4 +1,5 @@
 /** Reading request bodies that arrive as streams (application/octet-stream, multipart files). */
+import { Readable } from 'node:stream';
 import type { FastifyRequest } from 'fastify';
 import { concatBytes } from '../bytes/index.js';
 import { DomainError } from '../errors.js';
@@ -24,6 +25,95 @@ export async function* limitedChunks(stream: AsyncIterable<Buffer>, limit: numbe
     if (code === 'FST_REQ_FILE_TOO_LARGE') throw new DomainError('payload-too-large', `${what} is larger than the limit of ${limit} bytes`, { limit });
     throw new DomainError('upload-aborted', `${what} did not arrive whole: ${(e as Error).message}`);
   }
+}
+
+/** The problem for a body stream that failed (limitedChunks' rules). */
+function bodyError(e: unknown, limit: number, what: string): DomainError {
+  if (e instanceof DomainError) return e;
+  const code = (e as { code?: string }).code;
+  if (code === 'FST_REQ_FILE_TOO_LARGE') return new DomainError('payload-too-large', `${what} is larger than the limit of ${limit} bytes`, { limit });
+  return new DomainError('upload-aborted', `${what} did not arrive whole: ${(e as Error).message}`);
+}
+
+/**
+ * Feed every chunk of a body stream to `onChunk` as it arrives, with limitedChunks' rules (413 past
+ * `limit`, upload-aborted when the peer goes away). A node Readable is read in flowing mode, chunk by
+ * chunk from its 'data' events: no promise per chunk, and the socket keeps being read while the
+ * chunk is hashed (an async iterator reads a paused stream up to its high-water mark and stops,
+ * and concatenates what piled up: a `curl -T` upload ran ~25 % slower that way). When `onChunk`
+ * returns a promise (hashing workers behind), the stream pauses until it settles.
+ */
+export function pumpChunks(stream: AsyncIterable<Buffer>, limit: number, what: string, onChunk: (chunk: Uint8Array) => void | Promise<void>): Promise<void> {
+  if (!(stream instanceof Readable)) {
+    return (async () => {
+      for await (const c of limitedChunks(stream, limit, what)) await onChunk(c);
+    })();
+  }
+  const rs = stream;
+  return new Promise<void>((resolve, reject) => {
+    let total = 0;
+    let settled = false;
+    let waiting = 0;
+    let ended = false;
+    const cleanup = (): void => {
+      rs.off('data', onData);
+      rs.off('end', onEnd);
+      rs.off('error', onError);
+      rs.off('close', onClose);
+    };
+    const fail = (e: unknown): void => {
+      if (settled) return;
+      settled = true;
+      cleanup();
+      // Stop reading: nothing more of this body is wanted.
+      rs.pause();
+      reject(bodyError(e, limit, what));
+    };
+    const finish = (): void => {
+      if (settled || !ended || waiting > 0) return;
+      settled = true;
+      cleanup();
+      resolve();
+    };
+    const onData = (chunk: Buffer): void => {
+      if (settled) return;
+      total += chunk.length;
+      if (total > limit) return fail(new DomainError('payload-too-large', `${what} is larger than the limit of ${limit} bytes`, { limit }));
+      let r: void | Promise<void>;
+      try {
+        r = onChunk(new Uint8Array(chunk.buffer, chunk.byteOffset, chunk.byteLength));
+      } catch (e) {
+        return fail(e);
+      }
+      if (r) {
+        waiting++;
+        rs.pause();
+        r.then(
+          () => {
+            waiting--;
+            if (settled) return;
+            if (ended) finish();
+            else rs.resume();
+          },
+          (e: unknown) => fail(e),
+        );
+      }
+    };
+    const onEnd = (): void => {
+      ended = true;
+      finish();
+    };
+    const onError = (e: unknown): void => fail(e);
+    const onClose = (): void => {
+      if (!ended) fail(new Error('the connection closed before the body ended'));
+    };
+    rs.on('data', onData);
+    rs.once('end', onEnd);
+    rs.once('error', onError);
+    rs.once('close', onClose);
+    if (rs.readableEnded) onEnd();
+    else if (rs.destroyed) onClose();
+  });
 }
 
 /** The problem a transaction whose time ran out answers (the client did not send in time). */

@@ -18,7 +18,7 @@ import { eventTypeName } from '../../eventlog/constants.js';
 import type { Session } from '../../sessions/session.js';
 import type { BankName } from '../../hash/index.js';
 import { mediaType, ownerOf, route, type HttpContext } from '../context.js';
-import { abortable, abortableChunks, isReadable, limitedChunks, multipartError, safeParts } from '../body.js';
+import { abortable, abortableChunks, isReadable, limitedChunks, multipartError, pumpChunks, safeParts } from '../body.js';
 import { strictQuery } from '../query.js';
 
 /** The options as given in the query string (only the keys present in the URL). */
@@ -36,7 +36,7 @@ function queryOptions(request: FastifyRequest): RawMeasureOptions {
 async function hashUpload(session: Session, stream: AsyncIterable<Buffer>, limit: number): Promise<{ digests: Map<BankName, Uint8Array>; size: number }> {
   const hasher = new ParallelHasher(measurementBanks(session));
   try {
-    for await (const chunk of limitedChunks(stream, limit, 'the upload')) await hasher.update(chunk);
+    await pumpChunks(stream, limit, 'the upload', (chunk) => hasher.update(chunk));
     return { digests: await hasher.digests(), size: hasher.bytes };
   } finally {
     hasher.abort();
