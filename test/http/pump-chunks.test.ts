@@ -12,7 +12,7 @@ describe('pumpChunks', () => {
     const got: number[] = [];
     let inFlight = 0;
     let maxInFlight = 0;
-    const done = pumpChunks(src, 1 << 20, 'the upload', (c) => {
+    const done = pumpChunks(src, 1 << 20, 'the upload', (c): void | Promise<void> => {
       got.push(c[0] ?? -1);
       if ((c[0] ?? 0) % 2 === 1) {
         inFlight++;
@@ -24,6 +24,7 @@ describe('pumpChunks', () => {
           }, 5),
         );
       }
+      return undefined;
     });
     for (let i = 0; i < 20; i++) src.write(bytes(1000, i));
     src.end();
