@@ -14,7 +14,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { mix12, mix2 } from './lib/commands.js';
-import { summariseDir, summariseHeapDir } from './lib/cpuprofile.js';
+import { summariseDir, summariseHeapDir, summariseInclusive } from './lib/cpuprofile.js';
 import { httpRequest, runLoad } from './lib/loadgen.js';
 import { ServiceProcess } from './lib/server.js';
 import { MiB } from './lib/stats.js';
@@ -56,7 +56,7 @@ try {
     }
   }
   await new Promise((r) => setTimeout(r, 500));
-  console.log((heap ? summariseHeapDir(dir, 20) : summariseDir(dir, 20)).join('\n'));
+  console.log((heap ? summariseHeapDir(dir, 20) : [...summariseDir(dir, 20), ...summariseInclusive(dir, 30)]).join('\n'));
 } finally {
   if (process.env.PROFILE_KEEP) console.log(`profiles kept in ${dir}`);
   else rmSync(dir, { recursive: true, force: true });

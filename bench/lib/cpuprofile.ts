@@ -9,6 +9,7 @@ interface ProfileNode {
   id: number;
   callFrame: { functionName: string; url: string; lineNumber: number };
   hitCount?: number;
+  children?: number[];
 }
 interface CpuProfile {
   nodes: ProfileNode[];
@@ -59,6 +60,40 @@ export function summariseDir(dir: string, top = 8): string[] {
     );
   }
   return out;
+}
+
+/**
+ * Inclusive shares (a function and everything it called, of the busy samples) of the main thread's
+ * profile in `dir`, for the functions of our own code (dist/src) and a few of Node's that matter
+ * (the response write, GC), `top` of them.
+ */
+export function summariseInclusive(dir: string, top = 25): string[] {
+  const f = readdirSync(dir).filter((x) => x.endsWith('.cpuprofile')).sort()[0];
+  if (!f) return [];
+  const p = JSON.parse(readFileSync(join(dir, f), 'utf8')) as CpuProfile;
+  const byId = new Map(p.nodes.map((n) => [n.id, n]));
+  const parent = new Map<number, number>();
+  for (const n of p.nodes) for (const c of n.children ?? []) parent.set(c, n.id);
+  const name = (n: ProfileNode): string => `${n.callFrame.functionName || '(anonymous)'}${n.callFrame.url ? ` ${basename(n.callFrame.url)}:${n.callFrame.lineNumber + 1}` : ''}`;
+  const own = (n: ProfileNode): boolean => /\/dist\/src\//.test(n.callFrame.url) || ['writev', '(garbage collector)'].includes(n.callFrame.functionName);
+  const counts = new Map<string, number>();
+  let busy = 0;
+  for (const n of p.nodes) {
+    const h = n.hitCount ?? 0;
+    if (h === 0 || n.callFrame.functionName === '(idle)') continue;
+    busy += h;
+    const seen = new Set<string>();
+    for (let id: number | undefined = n.id; id !== undefined; id = parent.get(id)) {
+      const m = byId.get(id);
+      if (!m || !own(m)) continue;
+      const k = name(m);
+      if (seen.has(k)) continue;
+      seen.add(k);
+      counts.set(k, (counts.get(k) ?? 0) + h);
+    }
+  }
+  const rows = [...counts.entries()].sort((a, b) => b[1] - a[1]).slice(0, top);
+  return [`${f}: inclusive shares of the busy time: ${rows.map(([k, v]) => `${k} ${((v / Math.max(1, busy)) * 100).toFixed(1)} %`).join(', ')}`];
 }
 
 interface HeapNode {
