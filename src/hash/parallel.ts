@@ -242,7 +242,8 @@ export class ParallelHasher {
 
   /**
    * Feed a chunk. Returns nothing when more may be fed at once, or a promise that resolves when the
-   * workers are close enough behind to take more (no promise per chunk on the common path).
+   * workers are close enough behind to take more (no promise per chunk on the common path). Throws
+   * at once when the hasher was aborted or a worker failed.
    */
   update(chunk: Uint8Array): void | Promise<void> {
     if (this.failed) throw this.failed;

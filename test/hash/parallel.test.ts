@@ -58,7 +58,8 @@ describe('ParallelHasher', () => {
     const p = new ParallelHasher(['sha1', 'sha256'], { inlineBytes: 0 });
     await p.update(new Uint8Array(1000));
     p.abort();
-    await expect(p.update(new Uint8Array(10))).rejects.toThrow(/aborted/);
+    // update() throws at once (it returns a promise only to make the caller wait for the workers).
+    expect(() => p.update(new Uint8Array(10))).toThrow(/aborted/);
     // The pool still works for the next stream.
     const got = await run(['sha1'], [new Uint8Array(5000).fill(9)], 0);
     expect(Buffer.from(got.get('sha1')!).toString('hex')).toBe(expected('sha1', [new Uint8Array(5000).fill(9)]));
