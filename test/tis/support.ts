@@ -9,6 +9,7 @@ import type { BankName } from '../../src/hash/index.js';
 import { createTpm12 } from '../../src/tpm12/index.js';
 import { createTpm2 } from '../../src/tpm2/index.js';
 import { FakeTpm12, FakeTpm2 } from './fake-engines.js';
+import { DelegatingEngine } from '../../src/tpm/observed.js';
 
 /** Offset of `reg` in locality `l` (qtest `TIS_REG`). */
 export function REG(l: number, reg: number): number {
@@ -46,46 +47,12 @@ export function realEngine(family: TpmFamily, banks: BankName[] = ['sha1', 'sha2
 }
 
 /** Wraps an engine and records every command that reaches it, with its locality and response. */
-export class RecordingEngine implements TpmEngine {
+export class RecordingEngine extends DelegatingEngine {
   readonly log: { cmd: Uint8Array; locality: Locality; rsp: Uint8Array }[] = [];
-  constructor(readonly inner: TpmEngine) {}
-  get family(): TpmFamily {
-    return this.inner.family;
-  }
-  get bufferSize(): number {
-    return this.inner.bufferSize;
-  }
-  get established(): boolean {
-    return this.inner.established;
-  }
-  execute(cmd: Uint8Array, locality: Locality): Uint8Array {
+  override execute(cmd: Uint8Array, locality: Locality): Uint8Array {
     const rsp = this.inner.execute(cmd, locality);
     this.log.push({ cmd: cmd.slice(), locality, rsp: rsp.slice() });
     return rsp;
-  }
-  hashStart(): number {
-    return this.inner.hashStart();
-  }
-  hashData(data: Uint8Array): number {
-    return this.inner.hashData(data);
-  }
-  hashEnd(): number {
-    return this.inner.hashEnd();
-  }
-  resetEstablishment(locality: Locality): number {
-    return this.inner.resetEstablishment(locality);
-  }
-  init(): void {
-    this.inner.init();
-  }
-  pcrs(): Partial<Record<BankName, Uint8Array[]>> {
-    return this.inner.pcrs();
-  }
-  banks(): BankName[] {
-    return this.inner.banks();
-  }
-  snapshot(): unknown {
-    return this.inner.snapshot();
   }
 }
 
