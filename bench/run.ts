@@ -28,7 +28,7 @@ import { benchCarefulStream, benchSeedFifo } from './fifo.js';
 import { benchLaunch } from './launch.js';
 import { profileNotes } from './profile-notes.js';
 import { renderMarkdown, type Row } from './lib/report.js';
-import { ServiceProcess, SERVICE_LOG_LEVEL } from './lib/server.js';
+import { ServiceProcess, SERVICE_LOG_LEVEL, startEnv } from './lib/server.js';
 import { MiB, nowMs } from './lib/stats.js';
 import { swtpmVersion } from './lib/swtpm.js';
 import { benchSessions } from './sessions.js';
@@ -165,7 +165,7 @@ const md = renderMarkdown(
   [],
   {
     quick: QUICK,
-    server: `\`node dist/src/server.js\` (built by the bench with \`npm run build\`), own process, 127.0.0.1, LOG_LEVEL=${SERVICE_LOG_LEVEL}, NODE_ENV=production`,
+    server: `\`node dist/src/server.js\` (built by the bench with \`npm run build\`) with the environment \`npm start\` gives it (${Object.entries(startEnv()).map(([k, v]) => `${k}=${v}`).join(', ') || 'nothing more'}), own process, 127.0.0.1, LOG_LEVEL=${SERVICE_LOG_LEVEL}, NODE_ENV=production`,
   },
 );
 mkdirSync(fileURLToPath(new URL('.', `file://${OUT}`)), { recursive: true });
