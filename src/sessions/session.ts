@@ -118,23 +118,6 @@ export interface SessionSnapshot extends SessionCheckpoint {
   owner?: string | null;
 }
 
-/**
- * The engine and TIS snapshots of each session's last head() (what the store committed), valid
- * while nothing changed since: the next transaction's undo point is then that snapshot, not a
- * second one. Kept for the most recently committed LAST_HEADS sessions only (a snapshot is
- * 2–10 KiB; a test farm holds 10,000 sessions, of which the busy ones are few).
- */
-const LAST_HEADS = 1024;
-const lastHeads = new Map<Session, { engine: unknown; tis: unknown }>();
-function rememberHead(s: Session, head: { engine: unknown; tis: unknown }): void {
-  lastHeads.delete(s);
-  lastHeads.set(s, head);
-  if (lastHeads.size > LAST_HEADS) {
-    const oldest = lastHeads.keys().next();
-    if (!oldest.done) lastHeads.delete(oldest.value);
-  }
-}
-
 /** The signal of a transaction without a time limit: never fires. */
 const NEVER: AbortSignal = new AbortController().signal;
 
@@ -196,7 +179,6 @@ export class Session {
    * in front of it with its register state restored; built whole before the caller swaps them in.
    */
   private rebuild(engineSnapshot: unknown, tisSnapshot: unknown): { engine: TpmEngine; tis: TisDevice } {
-    lastHeads.delete(this);
     const engine = this.observed(restoreEngine(this.options.family, engineSnapshot));
     const tis = this.newTis(engine);
     tis.restore(tisSnapshot as ReturnType<TisDevice['snapshot']>);
@@ -324,11 +306,8 @@ export class Session {
    * where it ended. Returns the function that puts everything back.
    */
   private mark(): { undo: () => void; eventsFrom: () => number } {
-    const cached = lastHeads.get(this);
-    // The transaction may change anything from here on.
-    lastHeads.delete(this);
-    const engine = cached?.engine ?? this.engine.snapshot();
-    const tis = cached?.tis ?? this.tis.snapshot();
+    const engine = this.engine.snapshot();
+    const tis = this.tis.snapshot();
     const { logFull, measurements, extendsOutsideLog, log } = this;
     const logPoint = log.mark();
     return {
@@ -348,13 +327,10 @@ export class Session {
 
   /** Everything but the log events, as plain data (SessionHead). */
   head(): SessionHead {
-    const engine = this.engine.snapshot();
-    const tis = this.tis.snapshot();
-    rememberHead(this, { engine, tis });
     return {
       options: { ...this.options, banks: [...this.options.banks] },
-      engine,
-      tis,
+      engine: this.engine.snapshot(),
+      tis: this.tis.snapshot(),
       log: this.log.headerJSON(),
       logFull: this.logFull,
       measurements: this.measurements,
@@ -463,7 +439,6 @@ export class Session {
   close(): void {
     if (this.closed) return;
     this.closed = true;
-    lastHeads.delete(this);
     for (const fn of [...this.closeHooks]) fn();
     this.closeHooks.clear();
   }
