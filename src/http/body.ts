@@ -157,11 +157,17 @@ export async function readBody(request: FastifyRequest, limit: number, what: str
   if (body === undefined || body === null) return new Uint8Array(0);
   if (!isReadable(body)) throw new DomainError('invalid-request', `${what} must be sent as application/octet-stream`);
   // A small body that arrived with its headers sits whole in the request's buffer: take it without an
-  // async iterator (a per-request cost that showed in the /commands profile). Anything else streams.
+  // async iterator (a per-request cost that showed in the /commands profile). Whole means: the message
+  // is complete, or every byte its Content-Length announces is buffered (Node marks the request
+  // complete only once its end is read, after the handler has started). Anything else streams.
   const raw = request.raw;
-  if ((body as unknown) === raw && raw.complete && !raw.readableFlowing && raw.readableLength <= limit) {
-    const got: Buffer | null = raw.readableLength === 0 ? null : (raw.read() as Buffer | null);
-    if (raw.readableLength === 0) return got ? new Uint8Array(got.buffer, got.byteOffset, got.byteLength) : new Uint8Array(0);
+  const declared = raw.headers['content-length'] === undefined ? NaN : Number(raw.headers['content-length']);
+  const whole = raw.complete || (Number.isSafeInteger(declared) && raw.readableLength === declared);
+  if ((body as unknown) === raw && whole && !raw.readableFlowing && raw.readableLength <= limit) {
+    const n = raw.readableLength;
+    const got: Buffer | null = n === 0 ? null : (raw.read(n) as Buffer | null);
+    if (got && got.length === n) return new Uint8Array(got.buffer, got.byteOffset, got.byteLength);
+    if (n === 0 && raw.complete) return new Uint8Array(0);
     if (got) raw.unshift(got);
   }
   const parts: Uint8Array[] = [];

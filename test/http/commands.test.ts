@@ -2,6 +2,7 @@
  * Raw TPM access over HTTP: /commands answers the TPM's bytes with HTTP 200 even for TPM errors;
  * /drtm runs the dynamic launch; /pcrs shows every bank.
  */
+import { connect } from 'node:net';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { startServer, type TestServer } from '../support/server.js';
 
@@ -109,3 +110,55 @@ describe('POST /drtm (TPM_HASH_START/DATA/END, libtpms tpm_tpm12_tis.c)', () => 
     expect(sha1[16]).toBe('00'.repeat(20));
   });
 });
+
+/** One HTTP/1.1 request written in pieces (head, then body parts, `gapMs` apart); the response's status and body. */
+async function piecewise(id: string, pieces: (body: Buffer) => Buffer[], body: Buffer, gapMs: number, contentLength = body.length): Promise<{ status: number; hex: string }> {
+  const port = Number(new URL(srv.baseUrl).port);
+  const sock = connect(port, '127.0.0.1');
+  await new Promise<void>((r) => sock.once('connect', () => r()));
+  const got: Buffer[] = [];
+  sock.on('data', (d: Buffer) => got.push(d));
+  const closed = new Promise<void>((r) => sock.once('close', () => r()));
+  sock.write(`POST /v1/sessions/${id}/commands?locality=2 HTTP/1.1\r\nHost: x\r\nConnection: close\r\nContent-Type: application/octet-stream\r\nContent-Length: ${contentLength}\r\n\r\n`);
+  for (const p of pieces(body)) {
+    await new Promise((r) => setTimeout(r, gapMs));
+    sock.write(p);
+  }
+  const timer = setTimeout(() => sock.destroy(), 5000);
+  await closed;
+  clearTimeout(timer);
+  const all = Buffer.concat(got);
+  const sep = all.indexOf('\r\n\r\n');
+  return { status: Number(all.subarray(9, 12).toString()), hex: all.subarray(sep + 4).toString('hex') };
+}
+
+describe('POST /commands: however the body arrives', () => {
+  it('with the head, after it, in pieces, or announced longer than sent: the same answer, or nothing applied', async () => {
+    const ext = Buffer.from(EXTEND_18, 'hex');
+    const answers: string[] = [];
+    for (const [name, pieces, gap] of [
+      ['with the head', (b: Buffer) => [b], 0],
+      ['50 ms after the head', (b: Buffer) => [b], 50],
+      ['in three pieces', (b: Buffer) => [b.subarray(0, 5), b.subarray(5, 20), b.subarray(20)], 20],
+    ] as const) {
+      const id = await session();
+      const r = await piecewise(id, pieces, ext, gap);
+      expect(r.status, name).toBe(200);
+      answers.push(r.hex);
+    }
+    expect(new Set(answers).size).toBe(1);
+    // Content-Length larger than what comes, then the client goes away: nothing is extended.
+    const id = await session();
+    const before = (await send(id, '00c10000000e0000001500000012')).hex;
+    const port = Number(new URL(srv.baseUrl).port);
+    const sock = connect(port, '127.0.0.1');
+    await new Promise<void>((r) => sock.once('connect', () => r()));
+    sock.write(`POST /v1/sessions/${id}/commands?locality=2 HTTP/1.1\r\nHost: x\r\nContent-Type: application/octet-stream\r\nContent-Length: ${ext.length + 10}\r\n\r\n`);
+    sock.write(ext);
+    await new Promise((r) => setTimeout(r, 50));
+    sock.destroy();
+    await new Promise((r) => setTimeout(r, 100));
+    expect((await send(id, '00c10000000e0000001500000012')).hex).toBe(before);
+  });
+});
+
