@@ -86,7 +86,9 @@ export class Pcrs12 {
   hex(): string[] {
     const all = Buffer.from(this.bytes.buffer, this.bytes.byteOffset, this.bytes.byteLength).toString('hex');
     const w = TPM_DIGEST_SIZE * 2;
-    return Array.from({ length: TPM_NUM_PCR }, (_, i) => all.slice(i * w, (i + 1) * w));
+    const out = new Array<string>(TPM_NUM_PCR);
+    for (let i = 0; i < TPM_NUM_PCR; i++) out[i] = all.slice(i * w, (i + 1) * w);
+    return out;
   }
 
   /** Copies of all 24, in order. */
