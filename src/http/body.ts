@@ -8,31 +8,30 @@ export function isReadable(v: unknown): v is AsyncIterable<Buffer> {
   return typeof v === 'object' && v !== null && Symbol.asyncIterator in v;
 }
 
+/** The 413 problem for a body past `limit` bytes. */
+function tooLarge(limit: number, what: string): DomainError {
+  return new DomainError('payload-too-large', `${what} is larger than the limit of ${limit} bytes`, { limit });
+}
+
+/** The problem for a body stream that failed: 413 for a multipart file over its limit, else upload-aborted. */
+function bodyError(e: unknown, limit: number, what: string): DomainError {
+  if (e instanceof DomainError) return e;
+  if ((e as { code?: string }).code === 'FST_REQ_FILE_TOO_LARGE') return tooLarge(limit, what);
+  return new DomainError('upload-aborted', `${what} did not arrive whole: ${(e as Error).message}`);
+}
+
 /** Iterate a body stream, failing with 413 past `limit` bytes and with upload-aborted when the peer goes away. */
 export async function* limitedChunks(stream: AsyncIterable<Buffer>, limit: number, what: string): AsyncGenerator<Uint8Array> {
   let total = 0;
   try {
     for await (const chunk of stream) {
       total += chunk.length;
-      if (total > limit) {
-        throw new DomainError('payload-too-large', `${what} is larger than the limit of ${limit} bytes`, { limit });
-      }
+      if (total > limit) throw tooLarge(limit, what);
       yield new Uint8Array(chunk.buffer, chunk.byteOffset, chunk.byteLength);
     }
   } catch (e) {
-    if (e instanceof DomainError) throw e;
-    const code = (e as { code?: string }).code;
-    if (code === 'FST_REQ_FILE_TOO_LARGE') throw new DomainError('payload-too-large', `${what} is larger than the limit of ${limit} bytes`, { limit });
-    throw new DomainError('upload-aborted', `${what} did not arrive whole: ${(e as Error).message}`);
+    throw bodyError(e, limit, what);
   }
-}
-
-/** The problem for a body stream that failed (limitedChunks' rules). */
-function bodyError(e: unknown, limit: number, what: string): DomainError {
-  if (e instanceof DomainError) return e;
-  const code = (e as { code?: string }).code;
-  if (code === 'FST_REQ_FILE_TOO_LARGE') return new DomainError('payload-too-large', `${what} is larger than the limit of ${limit} bytes`, { limit });
-  return new DomainError('upload-aborted', `${what} did not arrive whole: ${(e as Error).message}`);
 }
 
 /**
@@ -78,7 +77,7 @@ export function pumpChunks(stream: AsyncIterable<Buffer>, limit: number, what: s
     const onData = (chunk: Buffer): void => {
       if (settled) return;
       total += chunk.length;
-      if (total > limit) return fail(new DomainError('payload-too-large', `${what} is larger than the limit of ${limit} bytes`, { limit }));
+      if (total > limit) return fail(tooLarge(limit, what));
       let r: void | Promise<void>;
       try {
         r = onChunk(new Uint8Array(chunk.buffer, chunk.byteOffset, chunk.byteLength));
@@ -183,7 +182,7 @@ export function multipartError(e: unknown, limit: number): DomainError {
   if (e instanceof DomainError) return e;
   const err = e as { code?: string; message?: string };
   const code = err.code ?? '';
-  if (code === 'FST_REQ_FILE_TOO_LARGE') return new DomainError('payload-too-large', `the upload is larger than the limit of ${limit} bytes`, { limit });
+  if (code === 'FST_REQ_FILE_TOO_LARGE') return tooLarge(limit, 'the upload');
   if (code === 'FST_PARTS_LIMIT' || code === 'FST_FILES_LIMIT' || code === 'FST_FIELDS_LIMIT') {
     return new DomainError('malformed-upload', `the multipart body has too many parts: ${err.message ?? code}`);
   }
