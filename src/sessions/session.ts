@@ -123,6 +123,10 @@ const NEVER: AbortSignal = new AbortController().signal;
 
 const logGrowth = (bytes: number): void => reserveMemory(bytes, 'the event log');
 
+function logFromJSON(snapshot: TxtContainerSnapshot | Tcg2LogSnapshot): SessionLog {
+  return snapshot.kind === 'txt-container' ? TxtContainerLog.fromJSON(snapshot) : Tcg2Log.fromJSON(snapshot);
+}
+
 function newLog(opts: SessionOptions): SessionLog {
   if (opts.family === '1.2') return new TxtContainerLog({ size: opts.logSize, onGrow: logGrowth });
   return new Tcg2Log({ banks: opts.banks, size: opts.logSize, onGrow: logGrowth });
@@ -372,30 +376,31 @@ export class Session {
     } catch {
       return false;
     }
-    this.engine = engine;
-    this.tis = tis;
-    this.logFull = head.logFull;
-    this.measurements = head.measurements;
-    this.extendsOutsideLog = head.extendsOutsideLog ?? 0;
-    this.storedVersion = version;
-    this.lastUsedAt = Math.max(this.lastUsedAt, lastUsedAt);
-    this.publish();
+    this.install(engine, tis, log, head, { version, lastUsedAt });
     return true;
   }
 
   /** Put the session in the state of a stored head and its events (built fully before anything changes). */
   load(head: SessionHead, events: SessionLogEvent[], version: number, lastUsedAt: number): void {
-    const cp = { ...head, log: { ...head.log, events } } as SessionCheckpoint;
-    const { engine, tis } = this.rebuild(cp.engine, cp.tis);
-    const log = cp.log.kind === 'txt-container' ? TxtContainerLog.fromJSON(cp.log) : Tcg2Log.fromJSON(cp.log);
+    const { engine, tis } = this.rebuild(head.engine, head.tis);
+    this.install(engine, tis, logFromJSON({ ...head.log, events } as SessionCheckpoint['log']), head, { version, lastUsedAt });
+  }
+
+  /**
+   * Swap in a state built whole beforehand (TPM, TIS, log, counters) and publish it; `stored`: the
+   * stored version it equals and that version's last-used time.
+   */
+  private install(engine: TpmEngine, tis: TisDevice, log: SessionLog, counters: Pick<SessionCheckpoint, 'logFull' | 'measurements' | 'extendsOutsideLog'>, stored?: { version: number; lastUsedAt: number }): void {
     this.engine = engine;
     this.tis = tis;
     this.log = log;
-    this.logFull = cp.logFull;
-    this.measurements = cp.measurements;
-    this.extendsOutsideLog = cp.extendsOutsideLog ?? 0;
-    this.storedVersion = version;
-    this.lastUsedAt = Math.max(this.lastUsedAt, lastUsedAt);
+    this.logFull = counters.logFull;
+    this.measurements = counters.measurements;
+    this.extendsOutsideLog = counters.extendsOutsideLog ?? 0;
+    if (stored) {
+      this.storedVersion = stored.version;
+      this.lastUsedAt = Math.max(this.lastUsedAt, stored.lastUsedAt);
+    }
     this.publish();
   }
 
@@ -409,12 +414,8 @@ export class Session {
 
   /** Put the session back exactly as it was at `cp` (an aborted upload changes nothing). */
   rollback(cp: SessionCheckpoint): void {
-    ({ engine: this.engine, tis: this.tis } = this.rebuild(cp.engine, cp.tis));
-    this.log = cp.log.kind === 'txt-container' ? TxtContainerLog.fromJSON(cp.log) : Tcg2Log.fromJSON(cp.log);
-    this.logFull = cp.logFull;
-    this.measurements = cp.measurements;
-    this.extendsOutsideLog = cp.extendsOutsideLog ?? 0;
-    this.publish();
+    const { engine, tis } = this.rebuild(cp.engine, cp.tis);
+    this.install(engine, tis, logFromJSON(cp.log), cp);
   }
 
   /**

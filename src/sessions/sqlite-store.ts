@@ -322,11 +322,21 @@ export class SqliteSessionStore implements SessionStore {
    */
   private knownVersion(id: string): number | undefined {
     this.checkDataVersion();
-    const known = this.versions.get(id);
-    if (known !== undefined) return known;
+    return this.versions.get(id) ?? this.readVersion(id);
+  }
+
+  /** The row's version as stored (remembered), undefined when the row is gone. */
+  private readVersion(id: string): number | undefined {
     const v = (this.sql('SELECT version FROM sessions WHERE id = ?').get(id) as { version: number } | undefined)?.version;
     if (v !== undefined) this.versions.set(id, v);
     return v;
+  }
+
+  /** A row was deleted by this connection (`gone`: it existed): forget what was remembered of it. */
+  private dropped(id: string, gone: boolean): void {
+    this.versions.delete(id);
+    this.usedAt.delete(id);
+    if (gone && this.rows !== undefined) this.rows--;
   }
 
   insert(s: StoredSession): Promise<void> {
@@ -367,10 +377,8 @@ export class SqliteSessionStore implements SessionStore {
   }
 
   async delete(id: string): Promise<boolean> {
-    this.versions.delete(id);
-    this.usedAt.delete(id);
     const gone = this.sql('DELETE FROM sessions WHERE id = ?').run(id).changes > 0;
-    if (gone && this.rows !== undefined) this.rows--;
+    this.dropped(id, gone);
     if (gone) await this.synced();
     return gone;
   }
@@ -402,7 +410,7 @@ export class SqliteSessionStore implements SessionStore {
       this.versions.set(id, r.version);
       return r.version;
     }
-    return (this.sql('SELECT version FROM sessions WHERE id = ?').get(id) as { version: number } | undefined)?.version;
+    return this.readVersion(id);
   }
 
   async expire(cutoff: number, keep: ReadonlySet<string>): Promise<string[]> {
@@ -410,11 +418,7 @@ export class SqliteSessionStore implements SessionStore {
     const run = db.transaction(() => {
       const found = (this.sql('SELECT id FROM sessions WHERE last_used_at < ?').all(cutoff) as { id: string }[]).map((r) => r.id).filter((id) => !keep.has(id));
       const del = this.sql('DELETE FROM sessions WHERE id = ?');
-      for (const id of found) {
-        if (del.run(id).changes > 0 && this.rows !== undefined) this.rows--;
-        this.versions.delete(id);
-        this.usedAt.delete(id);
-      }
+      for (const id of found) this.dropped(id, del.run(id).changes > 0);
       return found;
     });
     let ids: string[];
