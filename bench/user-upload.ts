@@ -81,12 +81,15 @@ interface Measurement {
   dataDigests: Record<string, string>;
 }
 
+/** curl's arguments for what a user types to upload a file: `curl -T FILE` as an octet-stream POST. */
+const curlPut = (file: string, url: string): string[] => ['-X', 'POST', '-H', 'Content-Type: application/octet-stream', '-T', file, url];
+
 /** `curl -T FILE` (octet-stream) or `curl -F blob=@FILE` (multipart) to the measurement route. */
 export async function curlMeasure(svc: ServiceProcess, id: string, file: string, multipart: boolean): Promise<{ ms: number; m: Measurement }> {
   const url = `http://127.0.0.1:${svc.port}/v1/sessions/${id}/measurements?hashing=host&pcr=${MIX_PCR}&locality=${MIX_LOCALITY}`;
   const args = multipart
     ? ['-sS', '-o', '-', '-w', '\n%{http_code}', '-F', `blob=@${file};type=application/octet-stream`, url]
-    : ['-sS', '-o', '-', '-w', '\n%{http_code}', '-X', 'POST', '-H', 'Content-Type: application/octet-stream', '-T', file, url];
+    : ['-sS', '-o', '-', '-w', '\n%{http_code}', ...curlPut(file, url)];
   const r = await timedRun('curl', args);
   const nl = r.stdout.lastIndexOf('\n');
   const status = Number(r.stdout.slice(nl + 1));
@@ -98,7 +101,7 @@ const BARE_HASH = fileURLToPath(new URL('./lib/bare-hash.mjs', import.meta.url))
 
 /** `curl -T FILE` to the bare node:http hashing server (bench/lib/bare-hash.mjs): the same client invocation as ours. */
 async function curlBare(port: number, file: string): Promise<{ ms: number; sha1: string }> {
-  const r = await timedRun('curl', ['-sS', '-o', '-', '-X', 'POST', '-H', 'Content-Type: application/octet-stream', '-T', file, `http://127.0.0.1:${port}/`]);
+  const r = await timedRun('curl', ['-sS', '-o', '-', ...curlPut(file, `http://127.0.0.1:${port}/`)]);
   if (r.code !== 0) throw new Error(`curl to the bare hashing server: exit ${r.code}`);
   return { ms: r.ms, sha1: (JSON.parse(r.stdout) as { sha1: string }).sha1 };
 }
